@@ -1,0 +1,131 @@
+"""The `kg` command line: parse arguments, call one function, print. No logic here."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="policykg: Chinese government work reports → a knowledge graph (RDF, SPARQL).",
+    pretty_exceptions_enable=False,
+)
+
+DirOpt = typer.Option(Path("output"), "--dir", "-d", help="Build directory (graph.ttl and the Oxigraph store).")
+
+
+def _fail(msg: str, code: int = 1) -> None:
+    typer.echo(f"error: {msg}", err=True)
+    raise typer.Exit(code)
+
+
+@app.command()
+def build(
+    paths: list[Path] = typer.Argument(None, help="Files and folders to read (.txt .md .docx .pdf .html). Default: the bundled Jilin corpus."),
+    dir: Path = DirOpt,
+) -> None:
+    """Read reports and write DIR/graph.ttl and DIR/store (Oxigraph)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from kg.pipeline import build as run_build
+
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    ) as progress:
+        task = progress.add_task("reading", total=None)
+
+        def on_document(path: str, error: str | None, total: int) -> None:
+            progress.update(task, total=total, advance=1, description=Path(path).name[:40])
+            if error:
+                progress.console.print(f"[yellow]skipped[/yellow] {error}")
+
+        report = run_build(list(paths) if paths else None, dir, on_document)
+    if not report.documents:
+        _fail("no readable documents" + (": " + "; ".join(report.errors) if report.errors else ""))
+    table = Table(title=f"kg build → {report.graph_path}")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for k, v in report.summary():
+        table.add_row(k, v)
+    Console().print(table)
+
+
+@app.command()
+def query(
+    query: str = typer.Argument(..., help="A SPARQL query, a .rq file, or the name of a saved query (see `kg queries`)."),
+    dir: Path = DirOpt,
+    format: str = typer.Option("table", "--format", "-f", help="table | csv | json"),
+) -> None:
+    """Run a SPARQL query against a build."""
+    from kg.graph.store import StoreError, open_store
+    from kg.query import QueryError, format_result, resolve_query, run_query
+
+    if format not in ("table", "csv", "json"):
+        _fail(f"unknown format '{format}' (use table, csv or json)", 2)
+    try:
+        text = resolve_query(query)
+        store = open_store(dir)
+        result = run_query(store, text)
+    except (QueryError, StoreError, OSError) as exc:
+        _fail(str(exc))
+    if format == "table" and result.kind != "graph":
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(show_lines=False)
+        for c in result.columns:
+            table.add_column(c, overflow="fold")
+        for row in result.rows:
+            table.add_row(*row)
+        Console().print(table)
+        typer.echo(f"{len(result.rows)} rows", err=True)
+    else:
+        sys.stdout.write(format_result(result, "json" if format == "table" else format))
+        sys.stdout.write("\n")
+
+
+@app.command()
+def queries() -> None:
+    """List the saved queries (ontology/queries/*.rq)."""
+    from kg.query import saved_queries
+
+    for name, path in saved_queries().items():
+        first = next((ln[1:].strip() for ln in path.read_text(encoding="utf-8").splitlines() if ln.startswith("#")), "")
+        typer.echo(f"{name:40s} {first}")
+
+
+@app.command()
+def stats(dir: Path = DirOpt) -> None:
+    """Counts of a build: documents, entities per class, relations per property, triples."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from kg.graph.store import StoreError, open_store
+    from kg.query import QueryError, run_query
+    from kg.stats import STATS_QUERIES
+
+    try:
+        store = open_store(dir)
+        table = Table(title=f"kg stats ({dir})")
+        table.add_column("what")
+        table.add_column("count", justify="right")
+        for title, q in STATS_QUERIES:
+            for row in run_query(store, q).rows:
+                table.add_row(title.format(*row[:-1]), row[-1])
+    except (StoreError, QueryError) as exc:
+        _fail(str(exc))
+    Console().print(table)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

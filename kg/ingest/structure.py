@@ -1,0 +1,178 @@
+"""Document structure: title, region, years, sections and sentences.
+
+A figure means an actual result in the review section and a target in the plan
+section; a city report's projects lie in that city. Later stages read both from here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from functools import lru_cache
+from pathlib import Path
+
+from kg.gazetteer import gazetteer
+from kg.records import Document, Sentence
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "structure.json"
+SENT_END = "。！？!?；;"
+CLOSERS = "”’」』）)】》\"'"
+
+
+@lru_cache(maxsize=1)
+def _cues() -> dict:
+    d = json.loads(DATA.read_text(encoding="utf-8"))
+    d["_section"] = {k: [re.compile(p) for p in v] for k, v in d["section_cues"].items()}
+    d["_sentence"] = {k: [re.compile(p) for p in v] for k, v in d["sentence_cues"].items()}
+    return d
+
+
+def split_sentences(text: str, start: int = 0) -> list[tuple[int, int]]:
+    """Sentence spans over one paragraph; closing quotes stay with their sentence."""
+    spans = []
+    s = 0
+    i = 0
+    n = len(text)
+    while i < n:
+        if text[i] in SENT_END:
+            j = i + 1
+            while j < n and text[j] in CLOSERS:
+                j += 1
+            if text[s:j].strip():
+                spans.append((start + s, start + j))
+            s = j
+            i = j
+            continue
+        i += 1
+    if text[s:].strip():
+        spans.append((start + s, start + n))
+    return spans
+
+
+def _is_heading(par: str) -> bool:
+    cues = _cues()
+    if len(par) > cues["heading_max_chars"]:
+        return False
+    body = par.rstrip(CLOSERS)
+    return not body or body[-1] not in SENT_END
+
+
+def classify_heading(par: str) -> str | None:
+    """Which kind of section a heading opens, or None if it says nothing about that."""
+    for kind in _cues()["_section"]:
+        if any(p.search(par) for p in _cues()["_section"][kind]):
+            return kind
+    return None
+
+
+def _paragraphs(text: str) -> list[tuple[int, str]]:
+    out, pos = [], 0
+    for par in text.split("\n"):
+        if par.strip():
+            out.append((pos, par))
+        pos += len(par) + 1
+    return out
+
+
+def segment(doc: Document) -> list[Sentence]:
+    """Split into sentences, each with its section kind and heading path."""
+    cues = _cues()
+    sentences: list[Sentence] = []
+    section = "review"
+    headings: list[str] = []
+    for pos, par in _paragraphs(doc.text):
+        if _is_heading(par):
+            kind = classify_heading(par)
+            if kind:
+                section = kind
+                headings = [par]
+            else:
+                if section == "targets":  # a target list is short; what follows is the plan
+                    section = "plan"
+                headings = headings[:1] + [par]
+        for s, e in split_sentences(par, pos):
+            text = doc.text[s:e]
+            kind = section
+            if any(p.search(text) for p in cues["_sentence"]["targets"]):
+                kind = "targets"
+            sentences.append(Sentence(doc.id, len(sentences), s, e, text, kind, tuple(headings)))
+    return sentences
+
+
+def _first_year(patterns: list[str], text: str) -> int | None:
+    for p in patterns:
+        m = re.search(p, text)
+        if m:
+            return int(m.group(1))
+    return None
+
+
+def find_title(text: str) -> str:
+    head = "\n".join(text.split("\n")[:40])[:6000]
+    for p in _cues()["title_patterns"]:
+        m = re.search(p, head)
+        if m:
+            return m.group(1)
+    lines = [ln for ln in text.split("\n") if ln.strip()]
+    return lines[0][:60].strip() if lines else ""
+
+
+def find_years(text: str) -> tuple[int | None, int | None, int | None]:
+    """(delivered, review, plan): explicit cues first, then each derived from another."""
+    cues = _cues()
+    head = text[:5000]
+    delivered = _first_year(cues["delivered_patterns"], head)
+    review = _first_year(cues["review_patterns"], text)
+    plan = _first_year(cues["plan_patterns"], text)
+    if delivered is None:
+        delivered = plan or (review + 1 if review else None)
+    if plan is None and delivered:
+        plan = delivered
+    if review is None and plan:
+        review = plan - 1
+    if delivered is None:
+        years = Counter(int(y) for y in re.findall(r"(20\d{2})\s*年", text))
+        if years:
+            delivered = years.most_common(1)[0][0]
+            plan = plan or delivered
+            review = review or delivered - 1
+    return delivered, review, plan
+
+
+def find_region(text: str, title: str) -> tuple[str, str]:
+    """(division code, level) of the region the report speaks for.
+
+    The level comes from how the text refers to itself (我省/全省 against 我市/全市);
+    the division is the one of that level named in the title, else the most named.
+    """
+    cues = _cues()
+    gaz = gazetteer()
+    for name in sorted(gaz.by_name, key=len, reverse=True):
+        if len(name) >= 2 and name in title:
+            d = gaz.lookup(name)
+            if d:
+                return d.code, d.level
+    level_counts = {
+        lvl: sum(text.count(c) * w for c, w in cs.items()) for lvl, cs in cues["region_level_cues"].items()
+    }
+    level = max(level_counts, key=lambda k: (level_counts[k], k == "province"))
+    counts: Counter[str] = Counter()
+    for name, divs in gaz.by_name.items():
+        if len(name) < 2 or name not in text:
+            continue
+        for d in divs:
+            if d.level == level:
+                counts[d.code] += text.count(name) * (2 if d.name == name else 1)
+    if not counts:
+        return "", level
+    return counts.most_common(1)[0][0], level
+
+
+def annotate(doc: Document) -> Document:
+    """Fill the document's metadata and sentences in place and return it."""
+    doc.title = find_title(doc.text)
+    doc.year_delivered, doc.review_year, doc.plan_year = find_years(doc.text)
+    doc.region, doc.region_level = find_region(doc.text, doc.title)
+    doc.sentences = segment(doc)
+    return doc

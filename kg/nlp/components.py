@@ -1,0 +1,135 @@
+"""spaCy components of the policykg pipeline, registered as factories.
+
+`policykg_rules` proposes candidates, `policykg_crf` tags characters, and
+`policykg_entities` merges both into `doc.ents`, splitting jieba tokens where a name
+boundary falls inside a word. Candidates travel in `doc.user_data`, plain data.
+"""
+
+from __future__ import annotations
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from kg.nlp.crf import MODELS, CrfTagger
+from kg.nlp.rules import Candidate, RuleRecogniser
+
+CANDS = "policykg_candidates"
+PREDS = "policykg_crf"
+SOURCES = "policykg_sources"
+PROVINCE = "policykg_province"
+
+
+def token_starts(doc: Doc) -> list[int]:
+    return [t.idx for t in doc]
+
+
+@Language.factory(
+    "policykg_rules",
+    default_config={
+        "suffixes": "suffixes.tsv",
+        "quoted": "quoted.tsv",
+        "boundary_words": "boundary_words.txt",
+        "enterprises": "enterprises.tsv",
+        "max_name_chars": 18,
+    },
+)
+def make_rules(
+    nlp: Language, name: str, suffixes: str, quoted: str, boundary_words: str, enterprises: str, max_name_chars: int
+) -> RulesComponent:
+    return RulesComponent(RuleRecogniser(suffixes, quoted, boundary_words, enterprises, max_name_chars))
+
+
+class RulesComponent:
+    def __init__(self, recogniser: RuleRecogniser) -> None:
+        self.recogniser = recogniser
+
+    def __call__(self, doc: Doc) -> Doc:
+        province = doc.user_data.get(PROVINCE, "")
+        doc.user_data[CANDS] = self.recogniser.candidates(doc.text, token_starts(doc), province)
+        return doc
+
+
+@Language.factory("policykg_crf", default_config={"model": "ner.crfsuite"})
+def make_crf(nlp: Language, name: str, model: str) -> CrfComponent:
+    return CrfComponent(CrfTagger(MODELS / model))
+
+
+class CrfComponent:
+    def __init__(self, tagger: CrfTagger) -> None:
+        self.tagger = tagger
+
+    def __call__(self, doc: Doc) -> Doc:
+        cands = doc.user_data.get(CANDS, [])
+        doc.user_data[PREDS] = self.tagger.predict(doc.text, token_starts(doc), cands)
+        return doc
+
+
+@Language.factory(
+    "policykg_entities",
+    default_config={
+        "prefer": ["crf", "quoted", "enterprise_gazetteer", "suffix", "gazetteer"],
+        "keep_rules_outside_model": True,
+    },
+)
+def make_entities(nlp: Language, name: str, prefer: list[str], keep_rules_outside_model: bool) -> EntityMerger:
+    return EntityMerger(prefer, keep_rules_outside_model)
+
+
+class EntityMerger:
+    """Choose non-overlapping spans: model spans first, then rule spans that fit around them."""
+
+    def __init__(self, prefer: list[str], keep_rules_outside_model: bool) -> None:
+        self.rank = {s: i for i, s in enumerate(prefer)}
+        self.keep_rules = keep_rules_outside_model
+
+    def choose(self, doc: Doc) -> list[Candidate]:
+        model = [Candidate(s, e, label, "crf") for s, e, label in doc.user_data.get(PREDS, [])]
+        rules = list(doc.user_data.get(CANDS, [])) if self.keep_rules or not model else []
+        ordered = sorted(
+            model + rules, key=lambda c: (self.rank.get(c.source, len(self.rank)), -(c.end - c.start), c.start)
+        )
+        taken = bytearray(len(doc.text) + 1)
+        chosen = []
+        for c in ordered:
+            if c.source == "quoted_bare" and model:
+                continue
+            if any(taken[c.start : c.end]):
+                continue
+            taken[c.start : c.end] = b"\x01" * (c.end - c.start)
+            chosen.append(c)
+        return sorted(chosen)
+
+    def __call__(self, doc: Doc) -> Doc:
+        chosen = self.choose(doc)
+        doc = split_at(doc, {c.start for c in chosen} | {c.end for c in chosen})
+        spans = []
+        sources = {}
+        for c in chosen:
+            span = doc.char_span(c.start, c.end, label=c.label)
+            if span is not None:
+                spans.append(span)
+                sources[(c.start, c.end)] = c.source
+        doc.ents = spans
+        doc.user_data[SOURCES] = sources
+        return doc
+
+
+def split_at(doc: Doc, offsets: set[int]) -> Doc:
+    """Split tokens so that every offset falls on a token boundary."""
+    todo = []
+    for tok in doc:
+        cuts = sorted(o - tok.idx for o in offsets if tok.idx < o < tok.idx + len(tok.text))
+        if cuts:
+            todo.append((tok, cuts))
+    if not todo:
+        return doc
+    with doc.retokenize() as retok:
+        for tok, cuts in todo:
+            bounds = [0] + cuts + [len(tok.text)]
+            orths = [tok.text[a:b] for a, b in zip(bounds, bounds[1:])]
+            heads = [(tok, i) for i in range(len(orths))]
+            retok.split(tok, orths, heads)
+    return doc
+
+
+__all__ = ["Span", "make_rules", "make_crf", "make_entities", "CANDS", "PREDS", "SOURCES", "PROVINCE"]

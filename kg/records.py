@@ -1,0 +1,120 @@
+"""Plain records that flow between the pipeline stages.
+
+Each stage takes and returns these dataclasses, so a stage can be tested alone and
+replaced without touching the others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ENTITY_CLASSES = (
+    "Enterprise",
+    "Organization",
+    "Project",
+    "Place",
+    "Programme",
+    "Industry",
+    "Product",
+)
+
+
+@dataclass
+class Document:
+    """One source file after reading and cleaning.
+
+    `offsets[i]` is the character offset in the original decoded file of `text[i]`;
+    provenance is carried from here, never reconstructed afterwards.
+    """
+
+    id: str
+    path: str
+    raw: str
+    text: str
+    offsets: list[int]
+    encoding: str = "utf-8"
+    title: str = ""
+    region: str = ""
+    region_level: str = ""
+    year_delivered: int | None = None
+    review_year: int | None = None
+    plan_year: int | None = None
+    sentences: list[Sentence] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        from pathlib import Path
+
+        return Path(self.path).name
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """Map a clean-text span back to offsets in the original file."""
+        if not self.offsets:
+            return (start, end)
+        s = self.offsets[min(start, len(self.offsets) - 1)]
+        e = self.offsets[min(max(end - 1, 0), len(self.offsets) - 1)] + 1
+        return (s, e)
+
+
+@dataclass
+class Sentence:
+    """A sentence of a document with the structure above it."""
+
+    doc_id: str
+    index: int
+    start: int
+    end: int
+    text: str
+    section: str = "other"  # review | plan | targets | other
+    headings: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"{self.doc_id}-s{self.index}"
+
+
+@dataclass
+class Mention:
+    """A recognised span: its sentence, class, surface form and the rule that found it."""
+
+    doc_id: str
+    sentence: int
+    start: int  # offsets in the document's clean text
+    end: int
+    label: str
+    text: str
+    source: str
+
+
+@dataclass
+class Entity:
+    """One real thing across sentences and documents."""
+
+    iri: str
+    label: str  # canonical name
+    cls: str
+    alt_labels: set[str] = field(default_factory=set)
+    mentions: list[Mention] = field(default_factory=list)
+    code: str = ""  # administrative division code for places
+    lon: float | None = None
+    lat: float | None = None
+
+
+@dataclass
+class Evidence:
+    """Where a fact comes from: document, sentence, offsets, the rule and its confidence."""
+
+    doc_id: str
+    sentence: int
+    start: int = 0  # offsets in the original file
+    end: int = 0
+    rule: str = ""
+    confidence: float = 1.0
+
+
+@dataclass
+class Relation:
+    head: str
+    prop: str
+    tail: str
+    evidence: list[Evidence] = field(default_factory=list)

@@ -1,0 +1,27 @@
+"""Shared fixtures: a build of the bundled corpus, made once per test session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def sample_build(tmp_path_factory) -> Path:
+    from kg.pipeline import build
+
+    out = tmp_path_factory.mktemp("build")
+    report = build(None, out)
+    assert report.documents, report.errors
+    return out
+
+
+@pytest.fixture(scope="session")
+def sample_report(sample_build):
+    from kg.pipeline import extract
+
+    return extract([ROOT / "kg" / "data" / "corpus"])

@@ -1,0 +1,41 @@
+"""Recognition on sentences written for the tests (not copied from the corpus)."""
+
+from __future__ import annotations
+
+from kg.ingest.structure import annotate
+from kg.nlp import load, recognise
+from kg.records import Document
+
+
+def mentions(text: str) -> dict[str, str]:
+    d = Document(id="t", path="t.txt", raw=text, text=text, offsets=list(range(len(text))))
+    annotate(d)
+    return {m.text: m.label for m in recognise(d, load())}
+
+
+def test_pipeline_is_a_spacy_language_from_config() -> None:
+    nlp = load()
+    assert nlp.lang == "zh"
+    assert nlp.pipe_names == ["policykg_rules", "policykg_crf", "policykg_entities"]
+    assert type(nlp.tokenizer).__name__ == "ChineseTokenizer"
+
+
+def test_places_from_the_gazetteer() -> None:
+    m = mentions("全省推进长春市、延边州和公主岭市协同发展。")
+    assert m.get("长春市") == "Place" and m.get("延边州") == "Place" and m.get("公主岭市") == "Place"
+
+
+def test_quoted_programme_with_tail() -> None:
+    m = mentions("我省深入实施“数智赋能”专项行动，推动产业升级。")
+    assert m.get("“数智赋能”专项行动") == "Programme"
+
+
+def test_suffix_grammar_project_and_enterprise() -> None:
+    m = mentions("长岭新材料集团建设5万吨新型膜材料项目。")
+    assert m.get("长岭新材料集团") == "Enterprise"
+    assert any(label == "Project" and text.endswith("膜材料项目") for text, label in m.items())
+
+
+def test_generic_nouns_are_not_entities() -> None:
+    m = mentions("全年实施重点项目120个，其中新建项目80个。")
+    assert "重点项目" not in m and "新建项目" not in m
