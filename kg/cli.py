@@ -24,7 +24,9 @@ def _fail(msg: str, code: int = 1) -> None:
 
 @app.command()
 def build(
-    paths: list[Path] = typer.Argument(None, help="Files and folders to read (.txt .md .docx .pdf .html). Default: the bundled Jilin corpus."),
+    paths: list[Path] = typer.Argument(
+        None, help="Files and folders to read (.txt .md .docx .pdf .html). Default: the bundled Jilin corpus."
+    ),
     dir: Path = DirOpt,
 ) -> None:
     """Read reports and write DIR/graph.ttl and DIR/store (Oxigraph)."""
@@ -58,7 +60,9 @@ def build(
 
 @app.command()
 def query(
-    query: str = typer.Argument(..., help="A SPARQL query, a .rq file, or the name of a saved query (see `kg queries`)."),
+    query: str = typer.Argument(
+        ..., help="A SPARQL query, a .rq file, or the name of a saved query (see `kg queries`)."
+    ),
     dir: Path = DirOpt,
     format: str = typer.Option("table", "--format", "-f", help="table | csv | json"),
 ) -> None:

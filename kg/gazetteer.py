@@ -82,7 +82,9 @@ class Gazetteer:
             elif not parent and level == "prefecture":
                 parent = code[:2] + "0000000000"
             self.by_code[code] = Division(code, name, level, parent, lon, lat)
-        stop = {w for w in (DATA / "short_form_stoplist.txt").read_text(encoding="utf-8").split() if not w.startswith("#")}
+        stop = {
+            w for w in (DATA / "short_form_stoplist.txt").read_text(encoding="utf-8").split() if not w.startswith("#")
+        }
         suffixes = [(r[0], int(r[1]), r[2] if len(r) > 2 else "") for r in _rows(DATA / "place_short_forms.tsv")]
         for d in sorted(self.by_code.values(), key=lambda d: d.code):
             for form in {d.name} | self._short_forms(d, suffixes, stop):

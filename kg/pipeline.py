@@ -27,7 +27,10 @@ class BuildReport:
     graph_path: Path | None = None
 
     def summary(self) -> list[tuple[str, str]]:
-        rows = [("documents", str(len(self.documents))), ("sentences", str(sum(len(d.sentences) for d in self.documents)))]
+        rows = [
+            ("documents", str(len(self.documents))),
+            ("sentences", str(sum(len(d.sentences) for d in self.documents))),
+        ]
         per_class = Counter(e.cls for e in self.entities)
         rows += [(f"entities: {c}", str(per_class.get(c, 0))) for c in ENTITY_CLASSES]
         per_prop = Counter(r.prop for r in self.relations)
@@ -42,7 +45,9 @@ def default_paths() -> list[Path]:
     return [CORPUS]
 
 
-def extract(paths: list[Path], on_document: Callable[[str, str | None, int], None] | None = None) -> BuildReport:
+def extract(
+    paths: list[Path], on_document: Callable[[str, str | None, int], None] | None = None, nlp=None
+) -> BuildReport:
     """Read and analyse every document; errors name the file and the batch goes on."""
     from kg.ingest import IngestError, discover, load_document
     from kg.nlp import load, recognise
@@ -52,7 +57,7 @@ def extract(paths: list[Path], on_document: Callable[[str, str | None, int], Non
     t0 = time.perf_counter()
     report = BuildReport()
     files, report.errors = discover(paths)
-    nlp = load()
+    nlp = nlp or load()
     resolver = Resolver()
     for f in files:
         try:
@@ -108,8 +113,8 @@ def write_build(report: BuildReport, out_dir: Path) -> BuildReport:
     return report
 
 
-def build(paths: list[Path] | None, out_dir: Path, on_document=None) -> BuildReport:
-    report = extract(paths or default_paths(), on_document)
+def build(paths: list[Path] | None, out_dir: Path, on_document=None, nlp=None) -> BuildReport:
+    report = extract(paths or default_paths(), on_document, nlp)
     if not report.documents:
         return report
     return write_build(report, out_dir)

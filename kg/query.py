@@ -47,8 +47,16 @@ def resolve_query(text_or_path: str) -> str:
 
 def with_prefixes(q: str) -> str:
     """Add the standard prefixes a query does not declare itself."""
-    declared = {line.split()[1].rstrip(":").lower() for line in q.splitlines() if line.strip().upper().startswith("PREFIX") and len(line.split()) > 1}
-    extra = "".join(line for line in sparql_prefixes().splitlines(keepends=True) if line.split()[1].rstrip(":").lower() not in declared)
+    declared = {
+        line.split()[1].rstrip(":").lower()
+        for line in q.splitlines()
+        if line.strip().upper().startswith("PREFIX") and len(line.split()) > 1
+    }
+    extra = "".join(
+        line
+        for line in sparql_prefixes().splitlines(keepends=True)
+        if line.split()[1].rstrip(":").lower() not in declared
+    )
     return extra + q
 
 

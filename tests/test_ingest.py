@@ -10,7 +10,10 @@ from kg.ingest import IngestError, discover, load_document
 from kg.ingest.clean import clean_text
 from kg.ingest.read import read_file
 
-TEXT = "2024年吉林市政府工作报告\n一、2023年工作回顾\n吉林化纤6万吨碳纤维项目开工建设。\n二、2024年工作安排\n我市将加快建设沈白高铁。\n"
+TEXT = (
+    "2024年吉林市政府工作报告\n一、2023年工作回顾\n吉林化纤6万吨碳纤维项目开工建设。\n"
+    "二、2024年工作安排\n我市将加快建设沈白高铁。\n"
+)
 
 
 def test_gbk_file_is_decoded(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ def mentions(text: str) -> dict[str, str]:
 def test_pipeline_is_a_spacy_language_from_config() -> None:
     nlp = load()
     assert nlp.lang == "zh"
-    assert nlp.pipe_names == ["policykg_rules", "policykg_crf", "policykg_entities"]
+    assert nlp.pipe_names == ["policykg_rules", "policykg_crf", "policykg_entities", "policykg_nested"]
     assert type(nlp.tokenizer).__name__ == "ChineseTokenizer"
 
 

@@ -49,7 +49,11 @@ def add_document(ds: Dataset, doc: Document, region_iri: URIRef | None, used: se
     g.add((d, PK.encoding, Literal(doc.encoding)))
     if region_iri is not None:
         g.add((d, PK.region, region_iri))
-    for p, y in ((PK.yearDelivered, doc.year_delivered), (PK.reviewYear, doc.review_year), (PK.planYear, doc.plan_year)):
+    for p, y in (
+        (PK.yearDelivered, doc.year_delivered),
+        (PK.reviewYear, doc.review_year),
+        (PK.planYear, doc.plan_year),
+    ):
         if _year(y) is not None:
             g.add((d, p, _year(y)))
     for s in doc.sentences:

@@ -131,13 +131,7 @@ def _join_lines(lines: list[_Line]) -> list[tuple[int, str]]:
     for i, ln in enumerate(lines):
         if i > 0:
             prev = lines[i - 1]
-            brk = (
-                _ends_sentence(prev.text)
-                or prev.heading
-                or prev.bullet
-                or ln.heading
-                or ln.bullet
-            )
+            brk = _ends_sentence(prev.text) or prev.heading or prev.bullet or ln.heading or ln.bullet
             if brk:
                 out.append((prev.chars[-1][0] + 1, "\n"))
         out.extend(ln.chars)

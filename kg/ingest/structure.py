@@ -153,9 +153,7 @@ def find_region(text: str, title: str) -> tuple[str, str]:
             d = gaz.lookup(name)
             if d:
                 return d.code, d.level
-    level_counts = {
-        lvl: sum(text.count(c) * w for c, w in cs.items()) for lvl, cs in cues["region_level_cues"].items()
-    }
+    level_counts = {lvl: sum(text.count(c) * w for c, w in cs.items()) for lvl, cs in cues["region_level_cues"].items()}
     level = max(level_counts, key=lambda k: (level_counts[k], k == "province"))
     counts: Counter[str] = Counter()
     for name, divs in gaz.by_name.items():

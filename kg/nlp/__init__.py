@@ -10,9 +10,13 @@ from kg.records import Document, Mention
 CONFIG = Path(__file__).resolve().parent / "config.cfg"
 
 
-@lru_cache(maxsize=1)
-def load(config: Path = CONFIG):
-    """Build the Language from `config.cfg`, once per process."""
+@lru_cache(maxsize=4)
+def load(config: Path = CONFIG, model: str | None = None):
+    """Build the Language from `config.cfg`, once per process.
+
+    `model` replaces the CRF model file named in the config (an absolute path or a
+    name under `kg/data/models/`), for training experiments.
+    """
     import logging
 
     import jieba
@@ -22,6 +26,8 @@ def load(config: Path = CONFIG):
 
     jieba.setLogLevel(logging.WARNING)
     cfg = spacy.util.load_config(config)
+    if model is not None:
+        cfg["components"]["policykg_crf"]["model"] = str(model)
     return spacy.util.load_model_from_config(cfg, auto_fill=True)
 
 
@@ -41,14 +47,34 @@ def recognise(doc: Document, nlp=None) -> list[Mention]:
             for _, proc in nlp.pipeline:
                 sdoc = proc(sdoc)
             sources = sdoc.user_data.get(SOURCES, {})
-            for ent in sdoc.ents:
+            spans = [(ent, sources.get((ent.start_char, ent.end_char), "")) for ent in sdoc.ents]
+            spans += [(sp, sp.kb_id_) for sp in sdoc.spans.get("policykg_nested", [])]
+            for ent, source in spans:
                 s, e = pos + ent.start_char, pos + ent.end_char
-                sent = _sentence_of(bounds, s)
-                mentions.append(
-                    Mention(doc.id, sent, s, e, ent.label_, ent.text, sources.get((ent.start_char, ent.end_char), ""))
-                )
+                mentions.append(Mention(doc.id, _sentence_of(bounds, s), s, e, ent.label_, ent.text, source))
         pos += len(par) + 1
-    return mentions
+    mentions += leading_known_enterprises(doc, mentions)
+    return sorted(mentions, key=lambda m: (m.start, -m.end, m.label))
+
+
+def leading_known_enterprises(doc: Document, mentions: list[Mention]) -> list[Mention]:
+    """A project name that begins with an enterprise named elsewhere in the document."""
+    forms = sorted({m.text for m in mentions if m.label == "Enterprise" and len(m.text) >= 2}, key=len, reverse=True)
+    have = {(m.start, m.end) for m in mentions}
+    out = []
+    for m in mentions:
+        if m.label != "Project":
+            continue
+        for f in forms:
+            if m.text.startswith(f) and len(f) < len(m.text):
+                if (m.start, m.start + len(f)) not in have:
+                    out.append(
+                        Mention(
+                            doc.id, m.sentence, m.start, m.start + len(f), "Enterprise", f, "nested:known-enterprise"
+                        )
+                    )
+                break
+    return out
 
 
 def _sentence_of(bounds: list[tuple[int, int, int]], offset: int) -> int:

@@ -61,6 +61,7 @@ class CrfComponent:
     def __call__(self, doc: Doc) -> Doc:
         cands = doc.user_data.get(CANDS, [])
         doc.user_data[PREDS] = self.tagger.predict(doc.text, token_starts(doc), cands)
+        doc.user_data["policykg_has_model"] = self.tagger.tagger is not None
         return doc
 
 
@@ -68,31 +69,32 @@ class CrfComponent:
     "policykg_entities",
     default_config={
         "prefer": ["crf", "quoted", "enterprise_gazetteer", "suffix", "gazetteer"],
-        "keep_rules_outside_model": True,
+        "rules_outside_model": ["gazetteer", "enterprise_gazetteer"],
     },
 )
-def make_entities(nlp: Language, name: str, prefer: list[str], keep_rules_outside_model: bool) -> EntityMerger:
-    return EntityMerger(prefer, keep_rules_outside_model)
+def make_entities(nlp: Language, name: str, prefer: list[str], rules_outside_model: list[str]) -> EntityMerger:
+    return EntityMerger(prefer, rules_outside_model)
 
 
 class EntityMerger:
     """Choose non-overlapping spans: model spans first, then rule spans that fit around them."""
 
-    def __init__(self, prefer: list[str], keep_rules_outside_model: bool) -> None:
+    def __init__(self, prefer: list[str], rules_outside_model: list[str]) -> None:
         self.rank = {s: i for i, s in enumerate(prefer)}
-        self.keep_rules = keep_rules_outside_model
+        self.outside = set(rules_outside_model)
 
     def choose(self, doc: Doc) -> list[Candidate]:
+        """With a trained model, only the listed rule sources fill the gaps it leaves."""
         model = [Candidate(s, e, label, "crf") for s, e, label in doc.user_data.get(PREDS, [])]
-        rules = list(doc.user_data.get(CANDS, [])) if self.keep_rules or not model else []
+        rules = list(doc.user_data.get(CANDS, []))
+        if doc.user_data.get("policykg_has_model"):
+            rules = [c for c in rules if c.source in self.outside]
         ordered = sorted(
             model + rules, key=lambda c: (self.rank.get(c.source, len(self.rank)), -(c.end - c.start), c.start)
         )
         taken = bytearray(len(doc.text) + 1)
         chosen = []
         for c in ordered:
-            if c.source == "quoted_bare" and model:
-                continue
             if any(taken[c.start : c.end]):
                 continue
             taken[c.start : c.end] = b"\x01" * (c.end - c.start)
@@ -111,6 +113,61 @@ class EntityMerger:
                 sources[(c.start, c.end)] = c.source
         doc.ents = spans
         doc.user_data[SOURCES] = sources
+        return doc
+
+
+@Language.factory("policykg_nested", default_config={"patterns": "nested.json"})
+def make_nested(nlp: Language, name: str, patterns: str) -> NestedRecogniser:
+    return NestedRecogniser(patterns)
+
+
+class NestedRecogniser:
+    """Names inside recognised names, in `doc.spans["policykg_nested"]` (ents cannot overlap)."""
+
+    def __init__(self, patterns: str) -> None:
+        import json
+        import re
+
+        from kg.nlp.rules import PATTERNS
+
+        d = json.loads((PATTERNS / patterns).read_text(encoding="utf-8"))
+        self.inner_sources = set(d["inner_sources"])
+        self.outer = set(d["outer_classes"])
+        self.lead = re.compile(d["leading_enterprise_before_quantity"])
+        self.lead_classes = set(d["leading_enterprise_classes"])
+        self.not_enterprise = set(d["not_enterprise"])
+
+    def find(self, doc: Doc) -> list[Candidate]:
+        cands = doc.user_data.get(CANDS, [])
+        out = []
+        for ent in doc.ents:
+            if ent.label_ not in self.outer:
+                continue
+            s, e = ent.start_char, ent.end_char
+            inner = [
+                c
+                for c in cands
+                if c.source in self.inner_sources and s <= c.start and c.end <= e and (c.end - c.start) < (e - s)
+            ]
+            out.extend(Candidate(c.start, c.end, c.label, "nested:" + c.source) for c in inner)
+            if ent.label_ in self.lead_classes:
+                m = self.lead.match(ent.text)
+                if m and m.group(1) not in self.not_enterprise:
+                    start, end = s, s + m.end(1)
+                    # a leading place is a place, not an enterprise
+                    if not any(c.start == start and c.end == end for c in inner):
+                        out.append(Candidate(start, end, "Enterprise", "nested:leading-enterprise"))
+        return sorted(set(out))
+
+    def __call__(self, doc: Doc) -> Doc:
+        found = self.find(doc)
+        doc = split_at(doc, {c.start for c in found} | {c.end for c in found})
+        group = []
+        for c in found:
+            span = doc.char_span(c.start, c.end, label=c.label, kb_id=c.source)
+            if span is not None:
+                group.append(span)
+        doc.spans["policykg_nested"] = group
         return doc
 
 

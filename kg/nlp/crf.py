@@ -23,7 +23,7 @@ def char_kind(c: str) -> str:
         return "D"
     if c.isascii() and c.isalpha():
         return "L"
-    if c in "“”‘’「」『』\"":
+    if c in '“”‘’「」『』"':
         return "Q"
     if c.isspace():
         return "S"
@@ -154,7 +154,11 @@ class CrfTagger:
                 ts = [t - lo for t in token_starts if lo <= t < hi]
                 if not ts or ts[0] != 0:
                     ts = [0] + ts
-                cs = [Candidate(c.start - lo, c.end - lo, c.label, c.source) for c in cands if lo <= c.start and c.end <= hi]
+                cs = [
+                    Candidate(c.start - lo, c.end - lo, c.label, c.source)
+                    for c in cands
+                    if lo <= c.start and c.end <= hi
+                ]
                 tags = self.tagger.tag(features(par, ts, cs))
                 spans.extend((s + lo, e + lo, label) for s, e, label in decode_bio(par, tags))
             pos += len(par) + 1

@@ -17,7 +17,7 @@ PATTERNS = NLP_DIR / "patterns"
 GAZ_DIR = NLP_DIR.parent / "data" / "gazetteer"
 HAN = re.compile(r"[\u4e00-\u9fff]")
 NAME_PUNCT = set("·•-—")
-OPEN_Q, CLOSE_Q = "“‘「『\"", "”’」』\""
+OPEN_Q, CLOSE_Q = '“‘「『"', '”’」』"'
 
 
 @dataclass(frozen=True, order=True)
