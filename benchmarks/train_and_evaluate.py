@@ -73,7 +73,7 @@ def train_full() -> None:
     print(f"wrote {MODEL}")
 
 
-def leave_one_out(classes: list[str]) -> list[dict]:
+def leave_one_out(classes: list[str], **params) -> list[dict]:
     from kg.nlp import load
     from kg.nlp.train import train
     from kg.pipeline import build
@@ -85,7 +85,7 @@ def leave_one_out(classes: list[str]) -> list[dict]:
         tmp = Path(tmp)
         for held in all_docs:
             model = tmp / f"crf-{held.name}.crfsuite"
-            train([d for d in all_docs if d.id != held.id], GOLD, model)
+            train([d for d in all_docs if d.id != held.id], GOLD, model, **params)
             nlp = load(model=str(model))
             out = tmp / held.name
             build([Path(held.path)], out, nlp=nlp)
@@ -116,13 +116,17 @@ def main() -> None:
     ap.add_argument("--train", action="store_true", help="train on all five documents and write the shipped model")
     ap.add_argument("--loo", action="store_true", help="leave-one-document-out evaluation")
     ap.add_argument("--json", help="write the leave-one-out rows here")
+    ap.add_argument("--c1", type=float, default=None, help="L1 regularisation (default: the shipped setting)")
+    ap.add_argument("--c2", type=float, default=None, help="L2 regularisation")
     a = ap.parse_args()
     if not GOLD.exists():
         sys.exit(f"no gold file at {GOLD}")
     if a.train:
         train_full()
     if a.loo:
-        rows = leave_one_out(["Enterprise", "Organization", "Project", "Place", "Programme", "Industry", "Product"])
+        params = {k: v for k, v in (("c1", a.c1), ("c2", a.c2)) if v is not None}
+        classes = ["Enterprise", "Organization", "Project", "Place", "Programme", "Industry", "Product"]
+        rows = leave_one_out(classes, **params)
         if a.json:
             Path(a.json).write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
     if not (a.train or a.loo):

@@ -89,6 +89,11 @@ class Gazetteer:
         for d in sorted(self.by_code.values(), key=lambda d: d.code):
             for form in {d.name} | self._short_forms(d, suffixes, stop):
                 self.by_name.setdefault(form, []).append(d)
+        self.nicknames: set[str] = set()
+        for nick, code, *_ in _rows(DATA / "nicknames.tsv"):
+            if code in self.by_code:
+                self.by_name.setdefault(nick, []).append(self.by_code[code])
+                self.nicknames.add(nick)
 
     @staticmethod
     def _short_forms(d: Division, suffixes: list[tuple[str, int, str]], stop: set[str]) -> set[str]:
@@ -125,6 +130,8 @@ class Gazetteer:
         home = bool(province) and best.province == province
         if best.level == "county" and best.name != name and not home:
             return None
+        if name in self.nicknames and not home:
+            return None  # a nickname means a city only in its own province's reports
         return best
 
     def ancestors(self, d: Division) -> list[Division]:

@@ -34,14 +34,14 @@ def normalise(s: str) -> str:
     return re.sub("[%s\\s]" % re.escape(QUOTES), "", s)
 
 
-def _strip_suffixes(name: str, suffixes: list[str], min_rest: int = 2) -> str:
+def _strip_suffixes(name: str, suffixes: list[str], min_rest: int = 2, once: bool = False) -> str:
     changed = True
     while changed:
         changed = False
         for suf in suffixes:
             if name.endswith(suf) and len(name) - len(suf) >= min_rest:
                 name = name[: -len(suf)]
-                changed = True
+                changed = not once
                 break
     return name
 
@@ -57,19 +57,47 @@ def _enterprise_groups() -> dict[str, str]:
     return groups
 
 
-def resolution_key(surface: str, cls: str) -> str:
-    """What two mentions must share to be one entity (within a class)."""
+@lru_cache(maxsize=1)
+def _generic_quoted_tails() -> tuple[str, ...]:
+    from kg.nlp.rules import PATTERNS, read_table
+
+    return tuple(sorted({r[0] for r in read_table(PATTERNS / "quoted.tsv")}, key=len, reverse=True))
+
+
+def _strip_modifiers(name: str) -> str:
+    rest = re.sub(_rules()["modifier_prefixes"], "", name)
+    return rest if len(rest) >= 2 else name
+
+
+def resolution_key(surface: str, cls: str, region_name: str = "") -> str:
+    """What two mentions must share to be one entity (within a class).
+
+    `region_name` is the document's region: 省政府 in a 吉林省 report is 吉林省政府.
+    """
     rules = _rules()
     name = normalise(surface)
+    if cls == "Organization":
+        m = re.match(rules["government_bodies"]["pattern"], name)
+        if m and region_name and region_name.endswith(m.group(1)):
+            name = region_name + name[len(m.group(1)) :]
+        return name.replace("人民政府", "政府")
     if cls == "Enterprise":
         group = _enterprise_groups().get(name) or _enterprise_groups().get(
             _strip_suffixes(name, rules["enterprise_suffixes"])
         )
         return group or _strip_suffixes(name, rules["enterprise_suffixes"])
     if cls == "Programme":
-        m = re.search(r"[“「『]([^“”「」『』]{2,})[”」』]", unicodedata.normalize("NFKC", surface))
-        core = normalise(m.group(1)) if m else name
-        return _strip_suffixes(core, rules["programme_suffixes"])
+        # “一主六双”高质量发展战略 is “一主六双”; “专精特新”中小企业培育计划 is not “专精特新”
+        raw = unicodedata.normalize("NFKC", surface)
+        m = re.search(r"[“「『]([^“”「」『』]{2,})[”」』](.*)$", raw)
+        if m and (not m.group(2) or normalise(m.group(2)) in _generic_quoted_tails()):
+            name = normalise(m.group(1))
+        return _strip_suffixes(_strip_modifiers(name), rules["programme_suffixes"])
+    if cls == "Industry":
+        name = _strip_modifiers(name)
+        for ch in rules["industry_drop_chars"]:
+            name = name.replace(ch, "")
+        return _strip_suffixes(name, rules["class_suffixes"][cls], once=True)
     if cls in rules["class_suffixes"]:
         return _strip_suffixes(name, rules["class_suffixes"][cls])
     return name
@@ -115,6 +143,7 @@ class Resolver:
 
     def add(self, doc: Document, mentions: list[Mention]) -> None:
         province = doc.region[:2] + "0000000000" if doc.region else ""
+        region_name = self.gaz.by_code[doc.region].name if doc.region in self.gaz.by_code else ""
         for m in mentions:
             if m.label == "Place":
                 d = self.gaz.lookup(normalise(m.text), province)
@@ -122,12 +151,39 @@ class Resolver:
                     self.divisions[d.code] = d
                     self.groups[("division", d.code)].append(m)
                     continue
-            self.groups[("key", resolution_key(m.text, m.label))].append(m)
+            self.groups[("key", resolution_key(m.text, m.label, region_name))].append(m)
+
+    def _merged_groups(self) -> dict[tuple[str, str], list[Mention]]:
+        """Groups that share a surface form are one entity, whatever class each guessed."""
+        parent: dict[tuple[str, str], tuple[str, str]] = {g: g for g in self.groups}
+
+        def find(g):
+            while parent[g] != g:
+                parent[g] = parent[parent[g]]
+                g = parent[g]
+            return g
+
+        owner: dict[str, tuple[str, str]] = {}
+        for g in sorted(self.groups):
+            if g[0] != "key":
+                continue
+            for m in self.groups[g]:
+                form = normalise(m.text)
+                if form in owner:
+                    a, b = find(owner[form]), find(g)
+                    if a != b:
+                        parent[max(a, b)] = min(a, b)
+                else:
+                    owner[form] = g
+        merged: dict[tuple[str, str], list[Mention]] = defaultdict(list)
+        for g in sorted(self.groups):
+            merged[find(g)].extend(self.groups[g])
+        return merged
 
     def entities(self) -> list[Entity]:
         out: dict[str, Entity] = {}
         used_iris: dict[str, str] = {}
-        for (kind, key), mentions in sorted(self.groups.items()):
+        for (kind, key), mentions in sorted(self._merged_groups().items()):
             if kind == "division":
                 d = self.divisions[key]
                 ent = self._division_entity(d)

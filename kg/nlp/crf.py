@@ -30,19 +30,25 @@ def char_kind(c: str) -> str:
     return "P"
 
 
-def _word_tags(n: int, token_starts: list[int]) -> tuple[list[str], list[str]]:
+def _word_tags(text: str, token_starts: list[int]) -> tuple[list[str], list[str], list[str], list[str], list[str]]:
+    """Per character: position in its jieba word, word length, the word, and its neighbours."""
+    n = len(text)
     pos = ["S"] * n
+    wlen = [""] * n
     word = [""] * n
+    prev = [""] * n
+    nxt = [""] * n
     bounds = list(token_starts) + [n]
+    words = [text[bounds[k] : bounds[k + 1]] for k in range(len(bounds) - 1)]
     for k in range(len(bounds) - 1):
         s, e = bounds[k], bounds[k + 1]
-        w = ""
         for i in range(s, e):
             pos[i] = "S" if e - s == 1 else ("B" if i == s else ("E" if i == e - 1 else "M"))
-        w = f"{e - s}"
-        for i in range(s, e):
-            word[i] = w
-    return pos, word
+            wlen[i] = str(min(e - s, 5))
+            word[i] = words[k]
+            prev[i] = words[k - 1] if k else "<s>"
+            nxt[i] = words[k + 1] if k + 1 < len(words) else "</s>"
+    return pos, wlen, word, prev, nxt
 
 
 def _candidate_tags(n: int, cands: list[Candidate]) -> list[set[str]]:
@@ -59,7 +65,7 @@ def _candidate_tags(n: int, cands: list[Candidate]) -> list[set[str]]:
 def features(text: str, token_starts: list[int], cands: list[Candidate]) -> list[list[str]]:
     """One feature list per character."""
     n = len(text)
-    pos, wlen = _word_tags(n, token_starts)
+    pos, wlen, word, wprev, wnext = _word_tags(text, token_starts)
     ctags = _candidate_tags(n, cands)
     kinds = [char_kind(c) for c in text]
     quote_depth = [0] * n
@@ -97,6 +103,9 @@ def features(text: str, token_starts: list[int], cands: list[Candidate]) -> list
             "wp-1=" + (pos[i - 1] if i else "#"),
             "wp+1=" + (pos[i + 1] if i + 1 < n else "#"),
             "q=" + str(quote_depth[i]),
+            "w=" + word[i],
+            "w-1=" + wprev[i] if pos[i] in "BS" else "w+0=" + word[i],
+            "w+1=" + wnext[i] if pos[i] in "ES" else "w+0=" + word[i],
         ]
         f.extend("r=" + t for t in ctags[i])
         if i + 1 < n:

@@ -81,8 +81,9 @@ def sequences_for(docs, names: dict[str, str], nlp) -> list[tuple[str, list[int]
     return out
 
 
-def train(docs, gold_path: Path, out: Path, nlp=None) -> Path:
+def train(docs, gold_path: Path, out: Path, nlp=None, **params) -> Path:
+    """Train on the given documents; `params` go to crfsuite (c1, c2, max_iterations)."""
     from kg.nlp import load
 
     nlp = nlp or load()
-    return train_crf(sequences_for(docs, load_gold_names(gold_path), nlp), out)
+    return train_crf(sequences_for(docs, load_gold_names(gold_path), nlp), out, **params)
