@@ -45,7 +45,7 @@ def build(
         def on_document(path: str, error: str | None, total: int) -> None:
             progress.update(task, total=total, advance=1, description=Path(path).name[:40])
             if error:
-                progress.console.print(f"[yellow]skipped[/yellow] {error}")
+                progress.console.print(f"skipped: {error}", soft_wrap=True, markup=False, highlight=False)
 
         report = run_build(list(paths) if paths else None, dir, on_document)
     if not report.documents:

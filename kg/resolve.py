@@ -198,8 +198,6 @@ class Resolver:
                 ent = Entity(iri=iri, label=label, cls=cls)
             ent.mentions.extend(mentions)
             forms = {normalise(m.text) for m in mentions}
-            if kind == "division" and self.divisions[key].name not in forms:
-                ent.label = max(forms, key=lambda f: (len(f), f))
             ent.alt_labels |= forms - {ent.label}
             if ent.iri in out:
                 out[ent.iri].mentions.extend(ent.mentions)

@@ -32,6 +32,6 @@ def test_resolver_merges_and_labels_with_longest_form() -> None:
     ents = {e.label: e for e in r.entities()}
     assert ents["一汽集团"].alt_labels == {"一汽"}
     assert ents["一汽集团"].iri.startswith("https://w3id.org/policykg/id/enterprise/")
-    # 舒兰 is mentioned; its ancestors 吉林市 and 吉林省 come with it
-    assert "舒兰" in ents and ents["舒兰"].code == "220283000000"
+    # 舒兰 is mentioned: labelled by its official name; its ancestors come with it
+    assert ents["舒兰市"].code == "220283000000" and ents["舒兰市"].alt_labels == {"舒兰"}
     assert {"吉林市", "吉林省"} <= set(ents)

@@ -58,7 +58,10 @@ def recognise(doc: Document, nlp=None) -> list[Mention]:
 
 
 def leading_known_enterprises(doc: Document, mentions: list[Mention]) -> list[Mention]:
-    """A project name that begins with an enterprise named elsewhere in the document."""
+    """A project name that begins with an enterprise named elsewhere in the document.
+
+    Places nested inside that enterprise name (吉林 in 吉林化纤) are dropped from `mentions`.
+    """
     forms = sorted({m.text for m in mentions if m.label == "Enterprise" and len(m.text) >= 2}, key=len, reverse=True)
     have = {(m.start, m.end) for m in mentions}
     out = []
@@ -67,6 +70,12 @@ def leading_known_enterprises(doc: Document, mentions: list[Mention]) -> list[Me
             continue
         for f in forms:
             if m.text.startswith(f) and len(f) < len(m.text):
+                inside = [
+                    x for x in mentions if x.label == "Place" and m.start <= x.start and x.end <= m.start + len(f)
+                ]
+                for x in inside:
+                    if x.source.startswith("nested:"):
+                        mentions.remove(x)
                 if (m.start, m.start + len(f)) not in have:
                     out.append(
                         Mention(

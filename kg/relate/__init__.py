@@ -35,29 +35,32 @@ def relate(docs: list[Document], entities: list[Entity]) -> list[Relation]:
     for e in entities:
         if e.cls not in LOCATABLE or e.code:
             continue
-        found = False
-        for form in sorted({e.label} | e.alt_labels, key=len, reverse=True):
-            for s, t, _ in place_trie.scan(normalise(form)):
-                if t - s == len(form):
-                    continue  # the whole name is a place name: not a containment
-                for m in e.mentions[:1]:
-                    doc = docs_by_id[m.doc_id]
-                    province = doc.region[:2] + "0000000000" if doc.region else ""
-                    d = gaz.lookup(form[s:t], province)
-                    if d and place_iri(d) in by_iri:
-                        edges[(e.iri, place_iri(d))].append(_evidence(doc, m, "name-contains-place", 0.8))
-                        found = True
-            if found:
-                break
-        if found:
-            continue
         for m in e.mentions:
             doc = docs_by_id[m.doc_id]
-            if doc.region:
-                target = place_iri(gaz.by_code[doc.region])
-                if target in by_iri and target != e.iri:
-                    edges[(e.iri, target)].append(_evidence(doc, m, "document-region", 0.6))
+            named = _places_in_name(e, doc, place_trie, by_iri)
+            region = place_iri(gaz.by_code[doc.region]) if doc.region else None
+            for target in named:
+                edges[(e.iri, target)].append(_evidence(doc, m, "name-contains-place", 0.8))
+            # the document's own region, unless the name places it elsewhere
+            if region and region in by_iri and region != e.iri:
+                if not named or all(t == region or t in ancestors.get(region, set()) for t in named):
+                    edges[(e.iri, region)].append(_evidence(doc, m, "document-region", 0.6))
     return _most_specific(edges, ancestors)
+
+
+def _places_in_name(e: Entity, doc: Document, trie: Trie, known: dict[str, Entity]) -> set[str]:
+    """Divisions named inside the entity's own name (长春龙嘉国际机场 → 长春市)."""
+    gaz = gazetteer()
+    province = doc.region[:2] + "0000000000" if doc.region else ""
+    out: set[str] = set()
+    form = normalise(e.label)
+    for s, t, _ in trie.scan(form):
+        if t - s == len(form):
+            continue  # the whole name is a place name: not a containment
+        d = gaz.lookup(form[s:t], province)
+        if d and place_iri(d) in known:
+            out.add(place_iri(d))
+    return out
 
 
 def _evidence(doc: Document, m, rule: str, confidence: float) -> Evidence:

@@ -1,0 +1,122 @@
+"""End to end: the bundled corpus in, a valid, queryable, reproducible graph out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rdflib import Graph
+
+from kg.graph.store import open_store
+from kg.query import resolve_query, run_query, saved_queries
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
+
+
+def rows(build: Path, name: str) -> list[dict[str, str]]:
+    r = run_query(open_store(build), resolve_query(name))
+    return [dict(zip(r.columns, row)) for row in r.rows]
+
+
+def column(build: Path, name: str, col: str) -> set[str]:
+    return {r[col] for r in rows(build, name)}
+
+
+def test_graph_conforms_to_the_shapes(sample_build: Path) -> None:
+    from pyshacl import validate
+
+    data = Graph().parse(sample_build / "graph.ttl")
+    ontology = Graph().parse(ROOT / "ontology" / "policykg.ttl")
+    shapes = Graph().parse(ROOT / "ontology" / "shapes.ttl")
+    conforms, _, text = validate(data, shacl_graph=shapes, ont_graph=ontology, inference="none")
+    assert conforms, text[:2000]
+
+
+def test_contract_classes_and_labels(sample_build: Path) -> None:
+    g = Graph().parse(sample_build / "graph.ttl")
+    q = """PREFIX pk: <https://w3id.org/policykg/ontology#>
+    PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+    SELECT ?c (COUNT(?e) AS ?n) WHERE { ?e a ?c ; rdfs:label ?l . FILTER(LANG(?l) = "zh") } GROUP BY ?c"""
+    counts = {str(r.c).split("#")[1]: int(r.n) for r in g.query(q)}
+    for cls in ("Enterprise", "Organization", "Project", "Place", "Programme", "Industry", "Product"):
+        assert counts.get(cls, 0) >= 10, (cls, counts)
+
+
+def test_rebuild_is_byte_identical_and_keeps_iris(sample_build: Path, tmp_path: Path) -> None:
+    from kg.pipeline import build
+
+    build(None, tmp_path)
+    assert (tmp_path / "graph.ttl").read_bytes() == (sample_build / "graph.ttl").read_bytes()
+
+
+def test_at_least_twelve_saved_queries_all_run(sample_build: Path) -> None:
+    names = saved_queries()
+    assert len(names) >= 12
+    for name in names:
+        assert rows(sample_build, name), f"saved query {name} returned nothing"
+
+
+def test_enterprises_in_jilin_city_include_sub_places(sample_build: Path) -> None:
+    # 002 and 004 are 吉林市 reports: 吉林化纤, 吉林建龙 and 吉林石化 are its enterprises
+    labels = column(sample_build, "enterprises-in-place", "label")
+    assert {"吉林化纤", "吉林建龙", "吉林石化"} <= labels
+
+
+def test_projects_of_jilin_huaxian(sample_build: Path) -> None:
+    labels = column(sample_build, "enterprise-projects", "label")
+    assert "吉林化纤6万吨碳纤维项目" in labels  # 000: 吉林化纤6万吨碳纤维项目部分产线进入设备安装阶段
+
+
+def test_projects_in_province_with_specific_places(sample_build: Path) -> None:
+    found = {(r["label"], r["place"]) for r in rows(sample_build, "projects-in-place")}
+    assert ("长春龙嘉国际机场三期", "长春市") in found  # place named in the project's name
+    assert ("吉林碳谷15万吨碳纤维原丝二期项目", "吉林市") in found  # a city report's own project
+
+
+def test_place_hierarchy_of_shulan(sample_build: Path) -> None:
+    assert column(sample_build, "place-hierarchy", "label") == {"吉林市", "吉林省"}
+
+
+def test_entities_in_2022_and_2024_reports(sample_build: Path) -> None:
+    # 003 (2022): “吉林一号”在轨卫星达到31颗, 长光卫星公司; 000 (2024): 长光卫星, “吉林一号”卫星
+    labels = column(sample_build, "entities-in-2022-and-2024", "label")
+    assert {"一汽集团", "长光卫星公司"} <= labels
+
+
+def test_mentions_carry_offsets_into_the_original_file(sample_build: Path) -> None:
+    found = rows(sample_build, "entity-mentions")
+    assert any("碳纤维产量增长60%" in r["text"] for r in found)
+    for r in found:
+        raw = (ROOT / "kg" / "data" / "corpus" / r["file"]).read_text(encoding="utf-8")
+        chunk = "".join(raw[int(r["start"]) : int(r["end"])].split())
+        assert "吉林化纤" in chunk or "吉林" in chunk, (r, chunk[:80])
+
+
+def test_relation_evidence_query(sample_build: Path) -> None:
+    found = rows(sample_build, "relation-evidence")
+    assert any(r["place"] == "吉林市" and r["rule"] == "document-region" for r in found)
+    assert all(r["text"] and r["file"].endswith(".txt") for r in found)
+
+
+def test_documents_metadata(sample_build: Path) -> None:
+    docs = {r["file"][:3]: r for r in rows(sample_build, "documents")}
+    assert docs["000"]["region"] == "吉林省" and docs["000"]["delivered"] == "2024"
+    assert docs["002"]["region"] == "吉林市" and docs["003"]["review"] == "2021"
+
+
+def test_most_mentioned_and_aliases(sample_build: Path) -> None:
+    top = rows(sample_build, "most-mentioned")
+    assert top[0]["label"] == "吉林省"
+    aliases = {r["label"]: r["aliases"] for r in rows(sample_build, "aliases")}
+    assert "一汽" in aliases["一汽集团"].split(" | ")
+
+
+def test_industries_co_mentions_coordinates_programmes(sample_build: Path) -> None:
+    assert any(
+        r["region"] == "吉林市" and "碳纤维" in r["industry"] for r in rows(sample_build, "industries-by-region")
+    )
+    assert "吉林石化" in column(sample_build, "co-mentioned", "other")
+    points = {r["label"]: r["wkt"] for r in rows(sample_build, "places-with-coordinates")}
+    assert points["吉林市"].startswith("POINT(126.5")
+    assert any("一主六双" in p for p in column(sample_build, "programmes-by-section", "programme"))
