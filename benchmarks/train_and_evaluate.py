@@ -102,13 +102,19 @@ def leave_one_out(classes: list[str], **params) -> list[dict]:
             a = row["ALL"]
             head = f"{held.name}: entities F1 {a['f1']:.3f} (P {a['precision']:.3f} R {a['recall']:.3f})"
             print(head + "  " + "  ".join(f"{c} {row[c]['f1']:.2f}" for c in classes), flush=True)
-    tp_p = sum(r["ALL"]["precision"] * r["ALL"]["predicted"] for r in rows)
-    n_p = sum(r["ALL"]["predicted"] for r in rows)
-    tp_r = sum(r["ALL"]["recall"] * r["ALL"]["gold"] for r in rows)
-    n_r = sum(r["ALL"]["gold"] for r in rows)
-    p, r = tp_p / n_p, tp_r / n_r
-    print(f"micro over held-out documents: P {p:.3f} R {r:.3f} F1 {2 * p * r / (p + r):.3f}")
+    for c in classes + ["ALL"]:
+        p, r = micro(rows, c)
+        f = 2 * p * r / (p + r) if p + r else 0.0
+        print(f"micro over held-out documents, {c:12s}: P {p:.3f} R {r:.3f} F1 {f:.3f}")
     return rows
+
+
+def micro(rows: list[dict], key: str) -> tuple[float, float]:
+    tp_p = sum(r[key]["precision"] * r[key]["predicted"] for r in rows)
+    n_p = sum(r[key]["predicted"] for r in rows)
+    tp_r = sum(r[key]["recall"] * r[key]["gold"] for r in rows)
+    n_r = sum(r[key]["gold"] for r in rows)
+    return (tp_p / n_p if n_p else 0.0, tp_r / n_r if n_r else 0.0)
 
 
 def main() -> None:
