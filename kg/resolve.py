@@ -53,7 +53,8 @@ def _enterprise_groups() -> dict[str, str]:
     groups = {}
     for row in read_table(GAZ_DIR / "enterprises.tsv"):
         for f in row:
-            groups[normalise(f)] = normalise(row[0])
+            if not f.startswith("@"):
+                groups[normalise(f)] = normalise(row[0])
     return groups
 
 

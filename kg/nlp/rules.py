@@ -111,7 +111,7 @@ class RuleRecogniser:
         forms: dict[str, str] = {}
         for row in read_table(GAZ_DIR / enterprises):
             for f in row:
-                if f:
+                if f and not f.startswith("@"):
                     forms[f] = "Enterprise"
         self.enterprise_trie = Trie(forms)
 

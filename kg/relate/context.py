@@ -1,0 +1,111 @@
+"""What every relation rule reads: entities by sentence, places by name, the rule data.
+
+Rules are small functions of a `Context` that add edges to an `Edges` collector; the
+collector enforces the contract's domains and ranges, so a rule cannot write an edge
+the ontology forbids.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from kg.gazetteer import gazetteer
+from kg.records import Document, Entity, Evidence, Mention, Relation
+
+RULES = Path(__file__).resolve().parent / "rules.json"
+
+DOMAINS = {
+    "locatedIn": ({"Enterprise", "Project", "Organization", "Place"}, {"Place"}),
+    "undertakenBy": ({"Project"}, {"Enterprise", "Organization"}),
+    "partOf": ({"Programme", "Project"}, {"Programme", "Project"}),
+    "implements": ({"Project", "Enterprise"}, {"Programme"}),
+    "inIndustry": ({"Enterprise", "Project"}, {"Industry"}),
+    "subsidiaryOf": ({"Enterprise"}, {"Enterprise"}),
+    "produces": ({"Enterprise"}, {"Product"}),
+}
+
+
+@lru_cache(maxsize=1)
+def rules() -> dict:
+    return json.loads(RULES.read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class Occ:
+    """An entity occurring in a sentence."""
+
+    entity: Entity
+    mention: Mention
+
+    @property
+    def start(self) -> int:
+        return self.mention.start
+
+    @property
+    def end(self) -> int:
+        return self.mention.end
+
+    @property
+    def cls(self) -> str:
+        return self.entity.cls
+
+
+class Context:
+    def __init__(self, docs: list[Document], entities: list[Entity]) -> None:
+        self.docs = {d.id: d for d in docs}
+        self.entities = entities
+        self.by_iri = {e.iri: e for e in entities}
+        self.gaz = gazetteer()
+        self.rules = rules()
+        occ: dict[tuple[str, int], list[Occ]] = defaultdict(list)
+        for e in entities:
+            for m in e.mentions:
+                occ[(m.doc_id, m.sentence)].append(Occ(e, m))
+        self.occ = {k: sorted(v, key=lambda o: (o.start, -o.end, o.entity.iri)) for k, v in occ.items()}
+
+    def sentence_text(self, doc_id: str, index: int) -> str:
+        return self.docs[doc_id].sentences[index].text
+
+    def evidence(self, m: Mention, rule: str, confidence: float) -> Evidence:
+        doc = self.docs[m.doc_id]
+        sent = doc.sentences[m.sentence] if doc.sentences else None
+        s, e = doc.original_span(sent.start, sent.end) if sent else (0, 0)
+        return Evidence(doc.id, m.sentence, s, e, rule, confidence)
+
+    def first_mention(self, e: Entity) -> Mention | None:
+        return min(e.mentions, key=lambda m: (m.doc_id, m.sentence, m.start)) if e.mentions else None
+
+    def between(self, a: Occ, b: Occ) -> str:
+        """The text between two occurrences of one sentence (a before b)."""
+        doc = self.docs[a.mention.doc_id]
+        return doc.text[a.end : b.start] if a.end <= b.start else ""
+
+
+class Edges:
+    """Collects edges with evidence; refuses what the contract's domains forbid."""
+
+    def __init__(self) -> None:
+        self.edges: dict[tuple[str, str, str], list[Evidence]] = defaultdict(list)
+        self.heads: set[tuple[str, str]] = set()
+
+    def add(self, head: Entity, prop: str, tail: Entity, ev: Evidence | None) -> bool:
+        dom, rng = DOMAINS[prop]
+        if head.iri == tail.iri or head.cls not in dom or tail.cls not in rng:
+            return False
+        if prop == "partOf" and head.cls != tail.cls:
+            return False
+        self.heads.add((head.iri, prop))
+        lst = self.edges[(head.iri, prop, tail.iri)]
+        if ev is not None and not any((x.doc_id, x.sentence, x.rule) == (ev.doc_id, ev.sentence, ev.rule) for x in lst):
+            lst.append(ev)
+        return True
+
+    def has(self, head: str, prop: str) -> bool:
+        return (head, prop) in self.heads
+
+    def relations(self) -> list[Relation]:
+        return [Relation(h, p, t, ev[:20]) for (h, p, t), ev in sorted(self.edges.items())]

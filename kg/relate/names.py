@@ -1,0 +1,129 @@
+"""Relations that the structure of a name states.
+
+A project named after its enterprise (吉林碳谷15万吨…项目 → undertakenBy 吉林碳谷), a
+brand or joint venture named after its group (一汽红旗, 奥迪一汽 → subsidiaryOf 一汽), a
+phase named after its project (…机场三期 → partOf …机场), a product named after its
+maker (红旗H9 ← 红旗汽车), a project whose name holds an industry (…新能源汽车项目 →
+inIndustry 新能源汽车产业).
+"""
+
+from __future__ import annotations
+
+import re
+
+from kg.records import Entity
+from kg.relate.context import Context, Edges
+from kg.resolve import normalise, resolution_key
+
+JOINERS = ("和", "与", "、", "及")
+MAKER_SUFFIXES = ("汽车", "集团", "公司", "股份")
+
+
+def _forms(e: Entity) -> list[str]:
+    return sorted({normalise(e.label)} | {normalise(a) for a in e.alt_labels}, key=len, reverse=True)
+
+
+def _evidence(ctx: Context, e: Entity, rule: str, confidence: float):
+    m = ctx.first_mention(e)
+    return ctx.evidence(m, rule, confidence) if m else None
+
+
+def _prefix_owner(form: str, owners: list[tuple[str, Entity]]) -> list[tuple[str, Entity]]:
+    """Owners whose form begins `form`, following 和/与/、 to a second owner."""
+    out = []
+    rest = form
+    while True:
+        hit = next(((f, o) for f, o in owners if rest.startswith(f) and len(f) < len(rest)), None)
+        if not hit:
+            break
+        out.append(hit)
+        rest = rest[len(hit[0]) :]
+        if not rest.startswith(JOINERS):
+            break
+        rest = rest[1:]
+    return out
+
+
+def undertaken_by_name(ctx: Context, edges: Edges) -> None:
+    owners = sorted(
+        ((f, e) for e in ctx.entities if e.cls in ("Enterprise", "Organization") for f in _forms(e) if len(f) >= 2),
+        key=lambda x: (-len(x[0]), x[0]),
+    )
+    for p in ctx.entities:
+        if p.cls != "Project":
+            continue
+        for form in _forms(p):
+            hits = _prefix_owner(form, owners)
+            for _, owner in hits:
+                edges.add(p, "undertakenBy", owner, _evidence(ctx, p, "name-begins-with-owner", 0.9))
+            if hits:
+                break
+
+
+def subsidiary_by_name(ctx: Context, edges: Edges) -> None:
+    ents = [e for e in ctx.entities if e.cls == "Enterprise"]
+    forms = sorted(((f, e) for e in ents for f in _forms(e) if len(f) >= 2), key=lambda x: (-len(x[0]), x[0]))
+    for e in ents:
+        for form in _forms(e):
+            for f, parent in forms:
+                if parent is e or len(f) >= len(form):
+                    continue
+                if form.startswith(f) or (form.endswith(f) and len(form) - len(f) >= 2):
+                    edges.add(e, "subsidiaryOf", parent, _evidence(ctx, e, "name-contains-group", 0.8))
+                    break
+
+
+def produces_by_name(ctx: Context, edges: Edges) -> None:
+    makers = []
+    for e in ctx.entities:
+        if e.cls != "Enterprise":
+            continue
+        for f in _forms(e):
+            makers.append((f, e))
+            for suf in MAKER_SUFFIXES:
+                if f.endswith(suf) and len(f) - len(suf) >= 2:
+                    makers.append((f[: -len(suf)], e))
+    makers.sort(key=lambda x: (-len(x[0]), x[0]))
+    for p in ctx.entities:
+        if p.cls != "Product":
+            continue
+        for form in _forms(p):
+            hit = next((m for f, m in makers if form.startswith(f) and len(f) < len(form)), None)
+            if hit:
+                edges.add(hit, "produces", p, _evidence(ctx, p, "product-named-after-maker", 0.7))
+                break
+
+
+def part_of_by_name(ctx: Context, edges: Edges) -> None:
+    phase = re.compile(ctx.rules["part_of"]["phase"])
+    projects = [e for e in ctx.entities if e.cls == "Project"]
+    wholes = sorted(((f, e) for e in projects for f in _forms(e) if len(f) >= 4), key=lambda x: (-len(x[0]), x[0]))
+    for p in projects:
+        for form in _forms(p):
+            hit = next(
+                (w for f, w in wholes if w is not p and form.startswith(f) and phase.fullmatch(form[len(f) :])),
+                None,
+            )
+            if hit:
+                edges.add(p, "partOf", hit, _evidence(ctx, p, "name-extends-project", 0.8))
+                break
+
+
+def industry_by_name(ctx: Context, edges: Edges) -> None:
+    generic = set(ctx.rules["industry"]["generic_keys"])
+    min_chars = ctx.rules["industry"]["min_key_chars"]
+    keys = []
+    for i in ctx.entities:
+        if i.cls != "Industry":
+            continue
+        for f in _forms(i):
+            k = resolution_key(f, "Industry")
+            if len(k) >= min_chars and k not in generic:
+                keys.append((k, i))
+    for e in ctx.entities:
+        if e.cls not in ("Project", "Enterprise"):
+            continue
+        label = normalise(e.label)
+        for k, ind in keys:
+            if k in label and k != label:
+                edges.add(e, "inIndustry", ind, _evidence(ctx, e, "name-contains-industry", 0.7))
