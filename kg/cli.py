@@ -128,7 +128,18 @@ def stats(dir: Path = DirOpt) -> None:
 
 
 def main() -> None:
-    app()
+    """Run the app; an unexpected error is one line (KG_DEBUG=1 shows the traceback)."""
+    import os
+
+    try:
+        app(standalone_mode=True)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as exc:  # a bug: say so in one line, keep the traceback for debugging
+        if os.environ.get("KG_DEBUG"):
+            raise
+        typer.echo(f"error: internal error: {type(exc).__name__}: {exc} (set KG_DEBUG=1 for the traceback)", err=True)
+        raise SystemExit(3) from None
 
 
 if __name__ == "__main__":

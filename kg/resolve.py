@@ -55,6 +55,10 @@ def _enterprise_groups() -> dict[str, str]:
         for f in row:
             if not f.startswith("@"):
                 groups[normalise(f)] = normalise(row[0])
+    for children, _parent in read_table(GAZ_DIR / "subsidiaries.tsv"):
+        forms = [normalise(f) for f in children.split(",")]
+        for f in forms:
+            groups[f] = forms[0]
     return groups
 
 

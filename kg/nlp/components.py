@@ -136,6 +136,7 @@ class NestedRecogniser:
         self.lead = re.compile(d["leading_enterprise_before_quantity"])
         self.lead_classes = set(d["leading_enterprise_classes"])
         self.not_enterprise = set(d["not_enterprise"])
+        self.phase_whole = re.compile(d["phase_whole"])
 
     def find(self, doc: Doc) -> list[Candidate]:
         cands = doc.user_data.get(CANDS, [])

@@ -113,6 +113,9 @@ class RuleRecogniser:
             for f in row:
                 if f and not f.startswith("@"):
                     forms[f] = "Enterprise"
+        for children, _parent in read_table(GAZ_DIR / "subsidiaries.tsv"):
+            for f in children.split(","):
+                forms[f] = "Enterprise"
         self.enterprise_trie = Trie(forms)
 
     # -- gazetteers

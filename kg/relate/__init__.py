@@ -22,10 +22,13 @@ RULES = (
     sentences.produces_clause,
     names.part_of_by_name,
     sentences.part_of_enumeration,
+    names.part_of_by_component,
+    sentences.part_of_clause,
     sentences.implements_clause,
     names.industry_by_name,
     sentences.industry_topics,
     sentences.industry_clause,
+    sentences.industry_of_undertaker,
 )
 
 

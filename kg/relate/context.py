@@ -76,6 +76,12 @@ class Context:
         s, e = doc.original_span(sent.start, sent.end) if sent else (0, 0)
         return Evidence(doc.id, m.sentence, s, e, rule, confidence)
 
+    def evidence_like(self, ev: Evidence, rule: str, confidence: float) -> Evidence:
+        """The same sentence as `ev`, credited to another rule."""
+        from dataclasses import replace
+
+        return replace(ev, rule=rule, confidence=confidence)
+
     def first_mention(self, e: Entity) -> Mention | None:
         return min(e.mentions, key=lambda m: (m.doc_id, m.sentence, m.start)) if e.mentions else None
 

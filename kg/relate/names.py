@@ -61,7 +61,16 @@ def undertaken_by_name(ctx: Context, edges: Edges) -> None:
 
 
 def subsidiary_by_name(ctx: Context, edges: Edges) -> None:
+    """一汽红旗 → 一汽 from the name; 红旗汽车 → 一汽集团 from the table of known subsidiaries."""
+    from kg.nlp.rules import GAZ_DIR, read_table
+
     ents = [e for e in ctx.entities if e.cls == "Enterprise"]
+    by_key = {resolution_key(f, "Enterprise"): e for e in ents for f in _forms(e)}
+    for children, parent in read_table(GAZ_DIR / "subsidiaries.tsv"):
+        child = by_key.get(resolution_key(children.split(",")[0], "Enterprise"))
+        group = by_key.get(resolution_key(parent, "Enterprise"))
+        if child and group:
+            edges.add(child, "subsidiaryOf", group, _evidence(ctx, child, "known-subsidiary", 0.9))
     forms = sorted(((f, e) for e in ents for f in _forms(e) if len(f) >= 2), key=lambda x: (-len(x[0]), x[0]))
     for e in ents:
         for form in _forms(e):
@@ -109,7 +118,21 @@ def part_of_by_name(ctx: Context, edges: Edges) -> None:
                 break
 
 
-def industry_by_name(ctx: Context, edges: Edges) -> None:
+def part_of_by_component(ctx: Context, edges: Edges) -> None:
+    """120万吨乙烯 is a component of 吉化120万吨乙烯转型升级项目, whose name holds it."""
+    projects = [e for e in ctx.entities if e.cls == "Project"]
+    for a in projects:
+        la = normalise(a.label)
+        if not la[:1].isdigit() or la.endswith(("项目", "工程")):
+            continue
+        for b in projects:
+            lb = normalise(b.label)
+            if b is not a and la in lb and len(lb) - len(la) >= 4:
+                edges.add(a, "partOf", b, _evidence(ctx, a, "name-inside-project", 0.6))
+
+
+def industry_keys(ctx: Context) -> list[tuple[str, Entity]]:
+    """(key, industry) for every industry form specific enough to find inside a name."""
     generic = set(ctx.rules["industry"]["generic_keys"])
     min_chars = ctx.rules["industry"]["min_key_chars"]
     keys = []
@@ -120,6 +143,12 @@ def industry_by_name(ctx: Context, edges: Edges) -> None:
             k = resolution_key(f, "Industry")
             if len(k) >= min_chars and k not in generic:
                 keys.append((k, i))
+    unique = {(k, i.iri): (k, i) for k, i in keys}
+    return [unique[x] for x in sorted(unique, key=lambda x: (-len(x[0]), x))]
+
+
+def industry_by_name(ctx: Context, edges: Edges) -> None:
+    keys = industry_keys(ctx)
     for e in ctx.entities:
         if e.cls not in ("Project", "Enterprise"):
             continue

@@ -65,6 +65,16 @@ def implements_clause(ctx: Context, edges: Edges) -> None:
                 if len(gap) <= r["max_gap_chars"] and any(t in gap for t in r["join_triggers"]):
                     edges.add(x.entity, "implements", g.entity, ctx.evidence(x.mention, "joins-programme", 0.7))
                 break
+        # a project that joins a network or a larger project (…项目加入国家算力网) is part of it
+        for i, x in enumerate(top):
+            if x.cls != "Project":
+                continue
+            for y in top[i + 1 :]:
+                gap = ctx.between(x, y)
+                if len(gap) > 12:
+                    break
+                if y.cls == "Project" and any(t in gap for t in r["join_triggers"]):
+                    edges.add(x.entity, "partOf", y.entity, ctx.evidence(x.mention, "joins-project", 0.6))
 
 
 def part_of_enumeration(ctx: Context, edges: Edges) -> None:
@@ -92,6 +102,28 @@ def part_of_enumeration(ctx: Context, edges: Edges) -> None:
                     edges.add(p.entity, "partOf", whole.entity, ctx.evidence(p.mention, "enumeration-then-whole", 0.7))
 
 
+def part_of_clause(ctx: Context, edges: Edges) -> None:
+    """实施X，推行Y和Z: programmes introduced after a programme in one sentence are its parts."""
+    r = ctx.rules["part_of"]
+    lead_triggers = ctx.rules["implements"]["programme_triggers"]
+    for occs in ctx.occ.values():
+        top = _top_level(occs)
+        for i, g in enumerate(top):
+            if g.cls != "Programme":
+                continue
+            doc = ctx.docs[g.mention.doc_id]
+            if not any(doc.text[max(0, g.start - 4) : g.start].endswith(t) for t in lead_triggers):
+                continue
+            for y in top[i + 1 :]:
+                if y.cls != "Programme":
+                    continue
+                gap = doc.text[g.end : y.start]
+                if len(gap) > r["max_gap_chars"] or "。" in gap or ";" in gap:
+                    break
+                if ("," in gap or "，" in gap) and any(t in gap for t in r["sub_triggers"]):
+                    edges.add(y.entity, "partOf", g.entity, ctx.evidence(y.mention, "programme-then-subprogramme", 0.5))
+
+
 def produces_clause(ctx: Context, edges: Edges) -> None:
     r = ctx.rules["produces"]
     for occs in ctx.occ.values():
@@ -110,40 +142,66 @@ def produces_clause(ctx: Context, edges: Edges) -> None:
 
 
 def industry_topics(ctx: Context, edges: Edges) -> None:
-    """A short sentence that opens with an industry sets the topic until the paragraph ends."""
+    """A short sentence that names an industry sets the topic until the paragraph ends.
+
+    聚力打造世界级冰雪产业基地。加快建设北大湖度假区整体开发… ties the projects that
+    follow to 冰雪产业; a new topic sentence or a new paragraph ends it.
+    """
     r = ctx.rules["industry"]
     for doc in ctx.docs.values():
-        topic = None
+        topic: list[Occ] = []
         paragraph = -1
         for s in doc.sentences:
             par = doc.text.count("\n", 0, s.start)
             if par != paragraph:
-                topic, paragraph = None, par
+                topic, paragraph = [], par
             occs = ctx.occ.get((doc.id, s.index), [])
-            lead = next((o for o in occs if o.start - s.start <= 2), None)
-            if lead and lead.cls == "Industry" and len(s.text) <= r["topic_sentence_max_chars"]:
-                topic = lead
-                continue
-            if topic is None:
+            inds = [o for o in occs if o.cls == "Industry"]
+            if inds and len(s.text) <= r["topic_sentence_max_chars"]:
+                topic = inds
                 continue
             for o in occs:
                 if o.cls in ("Enterprise", "Project"):
-                    edges.add(
-                        o.entity, "inIndustry", topic.entity, ctx.evidence(o.mention, "paragraph-topic-industry", 0.5)
-                    )
+                    for t in topic:
+                        edges.add(
+                            o.entity, "inIndustry", t.entity, ctx.evidence(o.mention, "paragraph-topic-industry", 0.5)
+                        )
+
+
+def industry_of_undertaker(ctx: Context, edges: Edges) -> None:
+    """An enterprise works in the industries of the projects it undertakes."""
+    by_iri = ctx.by_iri
+    projects_industries: dict[str, list[str]] = {}
+    for (h, p, t), _ in list(edges.edges.items()):
+        if p == "inIndustry" and by_iri[h].cls == "Project":
+            projects_industries.setdefault(h, []).append(t)
+    for (h, p, t), ev in list(edges.edges.items()):
+        if p != "undertakenBy":
+            continue
+        for ind in projects_industries.get(h, []):
+            e = ctx.evidence_like(ev[0], "undertaker-of-industry-project", 0.5) if ev else None
+            edges.add(by_iri[t], "inIndustry", by_iri[ind], e)
 
 
 def industry_clause(ctx: Context, edges: Edges) -> None:
-    """An enterprise or project and an industry in one clause (吉能集团加快向新能源产业转型)."""
-    seps = ctx.rules["industry"]["clause_separators"]
-    for (doc_id, _), occs in ctx.occ.items():
-        doc = ctx.docs[doc_id]
-        for i, a in enumerate(occs):
-            if a.cls not in ("Enterprise", "Project"):
-                continue
-            for b in occs[i + 1 :]:
-                if b.cls != "Industry" or b.start < a.end:
-                    continue
-                if any(c in seps for c in doc.text[a.end : b.start]):
-                    break
-                edges.add(a.entity, "inIndustry", b.entity, ctx.evidence(a.mention, "same-clause-industry", 0.5))
+    """An enterprise or project and an industry in one sentence (做精“矿产开发”,加快吉恩镍业…).
+
+    An industry named inside a programme of the sentence counts too: 实施汽车产业集群
+    “上台阶”工程，推动…项目 ties the projects to 汽车产业.
+    """
+    from kg.relate.names import industry_keys
+
+    keys = industry_keys(ctx)
+    for occs in ctx.occ.values():
+        top = _top_level(occs)
+        inds = {o.entity.iri: o.entity for o in top if o.cls == "Industry"}
+        for g in top:
+            if g.cls == "Programme":
+                label = g.entity.label
+                inds.update({i.iri: i for k, i in keys if k in label})
+        if not inds:
+            continue
+        for a in top:
+            if a.cls in ("Enterprise", "Project"):
+                for b in inds.values():
+                    edges.add(a.entity, "inIndustry", b, ctx.evidence(a.mention, "same-sentence-industry", 0.4))
