@@ -95,6 +95,40 @@ def query(
 
 
 @app.command()
+def why(
+    head: str = typer.Argument(
+        ..., help="Label, alternative label or IRI of the head entity, e.g. 吉林碳谷15万吨碳纤维原丝二期项目"
+    ),
+    relation: str = typer.Argument(
+        ..., help="locatedIn | undertakenBy | partOf | implements | inIndustry | subsidiaryOf | produces"
+    ),
+    tail: str = typer.Argument(..., help="Label, alternative label or IRI of the tail entity, e.g. 吉林碳谷"),
+    dir: Path = DirOpt,
+    format: str = typer.Option("text", "--format", "-f", help="text | csv | json"),
+) -> None:
+    """Print the evidence of a relation: the sentences, documents, offsets and rules behind it."""
+    from kg.graph.store import StoreError, open_store
+    from kg.query import QueryError, format_result, run_query, why_query
+
+    try:
+        result = run_query(open_store(dir), why_query(head, relation, tail))
+    except (QueryError, StoreError) as exc:
+        _fail(str(exc))
+    if not result.rows:
+        _fail(f"no {relation} edge from '{head}' to '{tail}' in {dir}")
+    if format != "text":
+        sys.stdout.write(format_result(result, format) + "\n")
+        return
+    for row in result.rows:
+        r = dict(zip(result.columns, row))
+        where = f"{r['file']} [{r['start']}:{r['end']}]" if r["file"] else "(administrative division table)"
+        typer.echo(f"{r['head']} —{relation}→ {r['tail']}   rule {r['rule']} (confidence {r['confidence']})")
+        typer.echo(f"  {where}")
+        if r["sentence"]:
+            typer.echo(f"  {r['sentence']}")
+
+
+@app.command()
 def queries() -> None:
     """List the saved queries (ontology/queries/*.rq)."""
     from kg.query import saved_queries

@@ -22,6 +22,7 @@ class BuildReport:
     errors: list[str] = field(default_factory=list)
     entities: list[Entity] = field(default_factory=list)
     relations: list[Relation] = field(default_factory=list)
+    co_mentions: dict[tuple[str, str], int] = field(default_factory=dict)
     triples: int = 0
     seconds: float = 0.0
     graph_path: Path | None = None
@@ -35,6 +36,7 @@ class BuildReport:
         rows += [(f"entities: {c}", str(per_class.get(c, 0))) for c in ENTITY_CLASSES]
         per_prop = Counter(r.prop for r in self.relations)
         rows += [(f"relations: {p}", str(n)) for p, n in sorted(per_prop.items())]
+        rows.append(("co-mention pairs", str(len(self.co_mentions))))
         rows += [("observations", "0"), ("triples", str(self.triples)), ("seconds", f"{self.seconds:.1f}")]
         if self.errors:
             rows.append(("skipped files", str(len(self.errors))))
@@ -51,7 +53,7 @@ def extract(
     """Read and analyse every document; errors name the file and the batch goes on."""
     from kg.ingest import IngestError, discover, load_document
     from kg.nlp import load, recognise
-    from kg.relate import relate
+    from kg.relate import co_mentions, relate
     from kg.resolve import Resolver
 
     t0 = time.perf_counter()
@@ -79,6 +81,7 @@ def extract(
             on_document(str(f), None, len(files))
     report.entities = resolver.entities()
     report.relations = relate(report.documents, report.entities)
+    report.co_mentions = dict(co_mentions(report.documents, report.entities))
     report.seconds = time.perf_counter() - t0
     return report
 
@@ -99,7 +102,7 @@ def write_build(report: BuildReport, out_dir: Path) -> BuildReport:
             iri = place_iri(gaz.by_code[d.region])
             if iri in known:
                 regions[d.id] = URIRef(iri)
-    ds = build_dataset(report.documents, report.entities, report.relations, regions)
+    ds = build_dataset(report.documents, report.entities, report.relations, regions, report.co_mentions)
     out_dir.mkdir(parents=True, exist_ok=True)
     g = union_graph(ds)
     graph_path = out_dir / "graph.ttl"

@@ -101,3 +101,29 @@ def format_result(r: Result, fmt: str) -> str:
         w.writerows(r.rows)
         return buf.getvalue()
     raise ValueError(fmt)
+
+
+RELATIONS = ("locatedIn", "undertakenBy", "partOf", "implements", "inIndustry", "subsidiaryOf", "produces")
+
+
+def _node_pattern(var: str, ref: str) -> str:
+    if ref.startswith(("http://", "https://")):
+        return f"VALUES ?{var} {{ <{ref}> }}"
+    lit = ref.replace("\\", "\\\\").replace('"', '\\"')
+    return f'?{var} rdfs:label|skos:altLabel ?{var}Label . FILTER(STR(?{var}Label) = "{lit}")'
+
+
+def why_query(head: str, relation: str, tail: str) -> str:
+    """The SPARQL behind `kg why`: every evidence node of head —relation→ tail."""
+    prop = relation.split(":")[-1].split("#")[-1]
+    if prop not in RELATIONS:
+        raise QueryError(f"unknown relation '{relation}' (use one of {', '.join(RELATIONS)})")
+    return f"""SELECT DISTINCT ?head ?tail ?rule ?confidence ?file ?start ?end ?sentence WHERE {{
+  {_node_pattern("h", head)}
+  {_node_pattern("t", tail)}
+  ?h pk:{prop} ?t ; rdfs:label ?head . ?t rdfs:label ?tail .
+  ?ev a pk:Evidence ; rdf:subject ?h ; rdf:predicate pk:{prop} ; rdf:object ?t ;
+      pk:rule ?rule ; pk:confidence ?confidence .
+  OPTIONAL {{ ?ev prov:wasDerivedFrom ?s . ?s rdf:value ?sentence ; pk:startOffset ?start ; pk:endOffset ?end ;
+              pk:inDocument/pk:sourceFile ?file . }}
+}} ORDER BY DESC(?confidence) ?file ?start"""

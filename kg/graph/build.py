@@ -118,8 +118,27 @@ def add_relation(ds: Dataset, r: Relation) -> None:
             g.add((st, PK.inDocument, doc_iri(ev.doc_id)))
 
 
+COMENTIONS = URIRef(ID + "graph/comentions")
+
+
+def add_co_mentions(ds: Dataset, counts: dict[tuple[str, str], int]) -> None:
+    """Weaker than any contract relation: a direct pk:coMentionedWith and a counted node."""
+    g = ds.graph(COMENTIONS)
+    for (a, b), n in sorted(counts.items()):
+        g.add((URIRef(a), PK.coMentionedWith, URIRef(b)))
+        node = URIRef(f"{ID}comention/" + hashlib.sha1(f"{a}|{b}".encode()).hexdigest()[:16])
+        g.add((node, RDF.type, PK.CoMention))
+        g.add((node, RDF.subject, URIRef(a)))
+        g.add((node, RDF.object, URIRef(b)))
+        g.add((node, PK.sentenceCount, Literal(n)))
+
+
 def build_dataset(
-    docs: list[Document], entities: list[Entity], relations: list[Relation], region_iris: dict[str, URIRef]
+    docs: list[Document],
+    entities: list[Entity],
+    relations: list[Relation],
+    region_iris: dict[str, URIRef],
+    co_mentions: dict[tuple[str, str], int] | None = None,
 ) -> Dataset:
     ds = Dataset()
     bind_all(ds)
@@ -137,6 +156,7 @@ def build_dataset(
         add_entity(ds, e)
     for r in relations:
         add_relation(ds, r)
+    add_co_mentions(ds, co_mentions or {})
     return ds
 
 

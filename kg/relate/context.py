@@ -102,13 +102,26 @@ class Edges:
         dom, rng = DOMAINS[prop]
         if head.iri == tail.iri or head.cls not in dom or tail.cls not in rng:
             return False
-        if prop == "partOf" and head.cls != tail.cls:
-            return False
+        if prop == "partOf" and (head.cls != tail.cls or self.reaches(tail.iri, "partOf", head.iri)):
+            return False  # parts and wholes are of one class, and never a cycle
         self.heads.add((head.iri, prop))
         lst = self.edges[(head.iri, prop, tail.iri)]
         if ev is not None and not any((x.doc_id, x.sentence, x.rule) == (ev.doc_id, ev.sentence, ev.rule) for x in lst):
             lst.append(ev)
         return True
+
+    def reaches(self, start: str, prop: str, goal: str) -> bool:
+        """Whether `goal` is reachable from `start` along `prop` edges."""
+        todo, seen = [start], {start}
+        while todo:
+            cur = todo.pop()
+            if cur == goal:
+                return True
+            for h, p, t in self.edges:
+                if h == cur and p == prop and t not in seen:
+                    seen.add(t)
+                    todo.append(t)
+        return False
 
     def has(self, head: str, prop: str) -> bool:
         return (head, prop) in self.heads

@@ -84,12 +84,15 @@ def _national_enterprises() -> set[str]:
 
 
 def _hierarchy(ctx: Context, edges: Edges) -> None:
+    """Containment of divisions: evidence is the division table, not a sentence."""
+    from kg.records import Evidence
+
     for e in ctx.entities:
         if not e.code:
             continue
         chain = ctx.gaz.ancestors(ctx.gaz.by_code[e.code])
         if chain and place_iri(chain[0]) in ctx.by_iri:
-            edges.add(e, "locatedIn", ctx.by_iri[place_iri(chain[0])], None)
+            edges.add(e, "locatedIn", ctx.by_iri[place_iri(chain[0])], Evidence("", -1, rule="gazetteer-hierarchy"))
 
 
 def _ancestors(ctx: Context, place: Entity) -> set[str]:

@@ -120,6 +120,8 @@ def part_of_clause(ctx: Context, edges: Edges) -> None:
                 gap = doc.text[g.end : y.start]
                 if len(gap) > r["max_gap_chars"] or "。" in gap or ";" in gap:
                     break
+                if y.entity.label.endswith(tuple(r["never_parts"])):
+                    continue
                 if ("," in gap or "，" in gap) and any(t in gap for t in r["sub_triggers"]):
                     edges.add(y.entity, "partOf", g.entity, ctx.evidence(y.mention, "programme-then-subprogramme", 0.5))
 
@@ -168,6 +170,15 @@ def industry_topics(ctx: Context, edges: Edges) -> None:
                         )
 
 
+def _clause_index(text: str, start: int, end: int, seps: str):
+    cuts = [i for i in range(start, end) if text[i] in seps]
+
+    def clause_of(pos: int) -> int:
+        return sum(1 for c in cuts if c < pos)
+
+    return clause_of
+
+
 def industry_of_undertaker(ctx: Context, edges: Edges) -> None:
     """An enterprise works in the industries of the projects it undertakes."""
     by_iri = ctx.by_iri
@@ -192,16 +203,21 @@ def industry_clause(ctx: Context, edges: Edges) -> None:
     from kg.relate.names import industry_keys
 
     keys = industry_keys(ctx)
-    for occs in ctx.occ.values():
+    seps = ctx.rules["industry"]["clause_separators"]
+    for (doc_id, index), occs in ctx.occ.items():
+        doc = ctx.docs[doc_id]
+        sent = doc.sentences[index]
+        clause_of = _clause_index(doc.text, sent.start, sent.end, seps)
         top = _top_level(occs)
-        inds = {o.entity.iri: o.entity for o in top if o.cls == "Industry"}
+        inds: list[tuple[int, object]] = [(clause_of(o.start), o.entity) for o in top if o.cls == "Industry"]
         for g in top:
             if g.cls == "Programme":
-                label = g.entity.label
-                inds.update({i.iri: i for k, i in keys if k in label})
-        if not inds:
-            continue
+                inds += [(clause_of(g.start), i) for k, i in keys if k in g.entity.label]
         for a in top:
-            if a.cls in ("Enterprise", "Project"):
-                for b in inds.values():
+            if a.cls not in ("Enterprise", "Project"):
+                continue
+            ca = clause_of(a.start)
+            for cb, b in inds:
+                # the industry opens the sentence (做精“矿产开发”，加快…) or shares the clause
+                if cb == 0 or cb == ca:
                     edges.add(a.entity, "inIndustry", b, ctx.evidence(a.mention, "same-sentence-industry", 0.4))
