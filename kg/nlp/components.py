@@ -99,7 +99,43 @@ class EntityMerger:
                 continue
             taken[c.start : c.end] = b"\x01" * (c.end - c.start)
             chosen.append(c)
-        return sorted(chosen)
+        chosen = self._extend_known_enterprises(sorted(chosen), doc.user_data.get(CANDS, []))
+        return self._enumerated_quotes(chosen, doc.user_data.get(CANDS, []), doc.text)
+
+    @staticmethod
+    def _extend_known_enterprises(chosen: list[Candidate], cands: list[Candidate]) -> list[Candidate]:
+        """一汽 + 红旗… tagged apart, but 一汽红旗 is a known enterprise: take the known name."""
+        known = [c for c in cands if c.source == "enterprise_gazetteer"]
+        out = list(chosen)
+        for k in known:
+            head = next((c for c in out if c.label == "Enterprise" and c.start == k.start and c.end < k.end), None)
+            if head is None:
+                continue
+            nxt = next((c for c in out if head.end <= c.start < k.end), None)
+            out.remove(head)
+            out.append(Candidate(k.start, k.end, "Enterprise", k.source))
+            if nxt is not None:
+                out.remove(nxt)
+                if nxt.end - k.end >= 2:
+                    out.append(Candidate(k.end, nxt.end, nxt.label, nxt.source))
+        return sorted(out)
+
+    @staticmethod
+    def _enumerated_quotes(chosen: list[Candidate], cands: list[Candidate], text: str) -> list[Candidate]:
+        """A quoted name listed with 、 next to a recognised programme is a programme too."""
+        out = list(chosen)
+        quotes = '“”‘’「」『』"'
+        for q in (c for c in cands if c.source == "quoted_bare"):
+            if any(not (q.end <= c.start or c.end <= q.start) for c in out):
+                continue
+            for c in out:
+                if c.label != "Programme":
+                    continue
+                gap = text[c.end : q.start] if c.end <= q.start else text[q.end : c.start]
+                if gap.strip(quotes) in ("、", "和", "及") and len(gap) <= 4:
+                    out.append(q)
+                    break
+        return sorted(out)
 
     def __call__(self, doc: Doc) -> Doc:
         chosen = self.choose(doc)
@@ -150,14 +186,24 @@ class NestedRecogniser:
                 for c in cands
                 if c.source in self.inner_sources and s <= c.start and c.end <= e and (c.end - c.start) < (e - s)
             ]
-            out.extend(Candidate(c.start, c.end, c.label, "nested:" + c.source) for c in inner)
+            lead = None
             if ent.label_ in self.lead_classes:
                 m = self.lead.match(ent.text)
                 if m and m.group(1) not in self.not_enterprise:
-                    start, end = s, s + m.end(1)
+                    lead = (s, s + m.end(1))
                     # a leading place is a place, not an enterprise
-                    if not any(c.start == start and c.end == end for c in inner):
-                        out.append(Candidate(start, end, "Enterprise", "nested:leading-enterprise"))
+                    if any(c.start == lead[0] and c.end == lead[1] for c in inner):
+                        lead = None
+            if lead:
+                out.append(Candidate(lead[0], lead[1], "Enterprise", "nested:leading-enterprise"))
+                # 吉林 inside 吉林碳谷 is part of the enterprise's name, not a place
+                inner = [c for c in inner if c.label != "Place" or not (lead[0] <= c.start and c.end <= lead[1])]
+            out.extend(Candidate(c.start, c.end, c.label, "nested:" + c.source) for c in inner)
+            if ent.label_ == "Project":
+                # 延吉至长白高速延吉段 names the whole road it is a section of
+                m = self.phase_whole.match(ent.text)
+                if m:
+                    out.append(Candidate(s, s + m.end(1), "Project", "nested:phase-whole"))
         return sorted(set(out))
 
     def __call__(self, doc: Doc) -> Doc:

@@ -8,6 +8,7 @@ enterprises in 集团/公司. They propose candidates; the CRF and the merger de
 from __future__ import annotations
 
 import bisect
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -106,6 +107,8 @@ class RuleRecogniser:
         tails = sorted(((r[0], r[1]) for r in read_table(PATTERNS / quoted)), key=lambda r: -len(r[0]))
         self.quoted_tails = tails
         self.boundary = read_words(PATTERNS / boundary_words)
+        counted = json.loads((PATTERNS / "counted.json").read_text(encoding="utf-8"))
+        self.counted_re = re.compile(counted["pattern"])
         self.gaz = gazetteer()
         self.place_trie = Trie({n: "Place" for n in self.gaz.names() if len(n) >= 2})
         forms: dict[str, str] = {}
@@ -187,8 +190,13 @@ class RuleRecogniser:
             start += 1
         return start
 
+    def counted_candidates(self, text: str) -> list[Candidate]:
+        """三大工程, 十大行动, 四大集群: a numbered set of programmes."""
+        return [Candidate(m.start(), m.end(), "Programme", "counted") for m in self.counted_re.finditer(text)]
+
     def candidates(self, text: str, token_starts: list[int], province: str) -> list[Candidate]:
         cands = self.gazetteer_candidates(text, province)
+        cands += self.counted_candidates(text)
         cands += self.quoted_candidates(text, token_starts)
         cands += self.suffix_candidates(text, token_starts)
         return sorted(set(cands))

@@ -12,6 +12,8 @@ import re
 
 from kg.relate.context import Context, Edges, Occ
 
+QUOTES = '“”‘’「」『』"'
+
 
 def _top_level(occs: list[Occ]) -> list[Occ]:
     """Occurrences not nested inside another occurrence of the sentence."""
@@ -86,12 +88,12 @@ def part_of_enumeration(ctx: Context, edges: Edges) -> None:
         for i, whole in enumerate(top):
             if whole.cls not in ("Programme", "Project") or i == 0:
                 continue
-            gap = ctx.between(top[i - 1], whole)
+            gap = ctx.between(top[i - 1], whole).strip(QUOTES)
             if not (count.match(whole.mention.text) or (gap and count.fullmatch(gap))):
                 continue
             parts = [top[i - 1]]
             for j in range(i - 2, -1, -1):
-                g = ctx.between(top[j], parts[-1])
+                g = ctx.between(top[j], parts[-1]).strip(QUOTES)
                 if g not in seps:
                     break
                 parts.append(top[j])
