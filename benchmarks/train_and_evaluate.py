@@ -96,16 +96,18 @@ def leave_one_out(classes: list[str], **params) -> list[dict]:
                 "doc": held.name,
                 **{c: rep["entities"][c] for c in classes + ["ALL"]},
                 "relations": rep["relations"]["ALL"],
+                **{f"rel:{k}": v for k, v in rep["relations"].items()},
                 "observations": rep["observations"]["full"],
             }
             rows.append(row)
             a = row["ALL"]
             head = f"{held.name}: entities F1 {a['f1']:.3f} (P {a['precision']:.3f} R {a['recall']:.3f})"
             print(head + "  " + "  ".join(f"{c} {row[c]['f1']:.2f}" for c in classes), flush=True)
-    for c in classes + ["ALL"]:
+    keys = classes + ["ALL"] + [k for k in rows[0] if k.startswith("rel:")] + ["observations"]
+    for c in keys:
         p, r = micro(rows, c)
         f = 2 * p * r / (p + r) if p + r else 0.0
-        print(f"micro over held-out documents, {c:12s}: P {p:.3f} R {r:.3f} F1 {f:.3f}")
+        print(f"micro over held-out documents, {c:18s}: P {p:.3f} R {r:.3f} F1 {f:.3f}")
     return rows
 
 

@@ -95,9 +95,9 @@ def test_in_industry_topic_sentence_and_near_miss(tmp_path: Path) -> None:
 
 
 def test_produces_enterprise_makes_product(tmp_path: Path) -> None:
-    found = edges(tmp_path, "中车长客研制时速400公里“复兴号”高速动车组。\n")
-    assert ("中车长客", "复兴号高速动车组") in prop(found, "produces")
-    miss = edges(tmp_path, "中车长客营业收入增长。\n“复兴号”高速动车组运行平稳。\n")
+    found = edges(tmp_path, "推动长光卫星发射“吉林一号”高分卫星。\n")
+    assert ("长光卫星", "吉林一号") in prop(found, "produces")
+    miss = edges(tmp_path, "长光卫星营业收入增长。\n“吉林一号”高分卫星运行平稳。\n")
     assert not prop(miss, "produces")
 
 
