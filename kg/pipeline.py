@@ -11,7 +11,7 @@ from pathlib import Path
 
 from rdflib import URIRef
 
-from kg.records import ENTITY_CLASSES, Document, Entity, Relation
+from kg.records import ENTITY_CLASSES, Document, Entity, Observation, Relation
 
 CORPUS = Path(__file__).resolve().parent / "data" / "corpus"
 
@@ -23,6 +23,7 @@ class BuildReport:
     entities: list[Entity] = field(default_factory=list)
     relations: list[Relation] = field(default_factory=list)
     co_mentions: dict[tuple[str, str], int] = field(default_factory=dict)
+    observations: list[Observation] = field(default_factory=list)
     triples: int = 0
     seconds: float = 0.0
     graph_path: Path | None = None
@@ -37,7 +38,11 @@ class BuildReport:
         per_prop = Counter(r.prop for r in self.relations)
         rows += [(f"relations: {p}", str(n)) for p, n in sorted(per_prop.items())]
         rows.append(("co-mention pairs", str(len(self.co_mentions))))
-        rows += [("observations", "0"), ("triples", str(self.triples)), ("seconds", f"{self.seconds:.1f}")]
+        rows += [
+            ("observations", str(len(self.observations))),
+            ("triples", str(self.triples)),
+            ("seconds", f"{self.seconds:.1f}"),
+        ]
         if self.errors:
             rows.append(("skipped files", str(len(self.errors))))
         return rows
@@ -52,6 +57,7 @@ def extract(
 ) -> BuildReport:
     """Read and analyse every document; errors name the file and the batch goes on."""
     from kg.ingest import IngestError, discover, load_document
+    from kg.measure.extract import measure
     from kg.nlp import load, recognise
     from kg.relate import co_mentions, relate
     from kg.resolve import Resolver
@@ -82,6 +88,7 @@ def extract(
     report.entities = resolver.entities()
     report.relations = relate(report.documents, report.entities)
     report.co_mentions = dict(co_mentions(report.documents, report.entities))
+    report.observations = measure(report.documents, report.entities)
     report.seconds = time.perf_counter() - t0
     return report
 
@@ -102,7 +109,9 @@ def write_build(report: BuildReport, out_dir: Path) -> BuildReport:
             iri = place_iri(gaz.by_code[d.region])
             if iri in known:
                 regions[d.id] = URIRef(iri)
-    ds = build_dataset(report.documents, report.entities, report.relations, regions, report.co_mentions)
+    ds = build_dataset(
+        report.documents, report.entities, report.relations, regions, report.co_mentions, report.observations
+    )
     out_dir.mkdir(parents=True, exist_ok=True)
     g = union_graph(ds)
     graph_path = out_dir / "graph.ttl"

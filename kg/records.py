@@ -118,3 +118,19 @@ class Relation:
     prop: str
     tail: str
     evidence: list[Evidence] = field(default_factory=list)
+
+
+@dataclass
+class Observation:
+    """One figure: RDF Data Cube dimensions, measure and attributes, with its evidence."""
+
+    area: str  # IRI of a place, enterprise or project
+    indicator: str  # normalised Chinese name
+    period: int
+    value: float
+    unit: str
+    measure: str  # level | growth | share | rank
+    status: str  # actual | target
+    qualifier: str = ""  # 以上, 左右, 不少于, 区间 …
+    evidence: list[Evidence] = field(default_factory=list)
+    text: str = ""  # the words around the figure

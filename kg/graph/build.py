@@ -13,8 +13,8 @@ import hashlib
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 
-from kg.graph.namespaces import GEO, ID, PK, bind_all
-from kg.records import Document, Entity, Relation, Sentence
+from kg.graph.namespaces import GEO, ID, PK, QB, SDMX_ATTR, SDMX_DIM, SDMX_MEAS, bind_all
+from kg.records import Document, Entity, Observation, Relation, Sentence
 
 SHARED = URIRef(ID + "graph/entities")
 GAZETTEER = URIRef(ID + "graph/gazetteer")
@@ -119,6 +119,56 @@ def add_relation(ds: Dataset, r: Relation) -> None:
 
 
 COMENTIONS = URIRef(ID + "graph/comentions")
+DATASET = URIRef(ID + "dataset/observations")
+MEASURE = {"level": PK.Level, "growth": PK.Growth, "share": PK.Share, "rank": PK.Rank}
+STATUS = {"actual": PK.Actual, "target": PK.Target}
+
+
+def indicator_iri(name: str) -> URIRef:
+    from kg.resolve import slug
+
+    return URIRef(f"{ID}indicator/{slug(name)}-{hashlib.sha1(name.encode()).hexdigest()[:6]}")
+
+
+def add_observations(ds: Dataset, observations: list[Observation]) -> None:
+    """qb:Observation nodes in the graph of their first document; indicators are shared."""
+    from kg.measure.extract import observation_key
+    from kg.measure.registry import english_label
+
+    shared = ds.graph(SHARED)
+    shared.add((DATASET, RDF.type, QB.DataSet))
+    shared.add((DATASET, RDFS.label, Literal("Figures of the reports", lang="en")))
+    seen_indicators: set[str] = set()
+    for o in observations:
+        ind = indicator_iri(o.indicator)
+        if o.indicator not in seen_indicators:
+            seen_indicators.add(o.indicator)
+            shared.add((ind, RDF.type, PK.Indicator))
+            shared.add((ind, RDFS.label, zh(o.indicator)))
+            if english_label(o.indicator):
+                shared.add((ind, RDFS.label, Literal(english_label(o.indicator), lang="en")))
+        first = o.evidence[0]
+        g = ds.graph(doc_graph_iri(first.doc_id))
+        n = URIRef(f"{ID}obs/{observation_key(o)}")
+        g.add((n, RDF.type, QB.Observation))
+        g.add((n, QB.dataSet, DATASET))
+        g.add((n, SDMX_DIM.refArea, URIRef(o.area)))
+        g.add((n, SDMX_DIM.refPeriod, Literal(str(o.period), datatype=XSD.gYear)))
+        g.add((n, SDMX_MEAS.obsValue, Literal(str(o.value), datatype=XSD.decimal)))
+        g.add((n, SDMX_ATTR.unitMeasure, Literal(o.unit)))
+        g.add((n, PK.indicator, ind))
+        g.add((n, PK.measureType, MEASURE[o.measure]))
+        g.add((n, PK.status, STATUS[o.status]))
+        if o.qualifier:
+            g.add((n, PK.qualifier, zh(o.qualifier)))
+        g.add((n, PK.evidenceText, zh(o.text)))
+        for ev in o.evidence:
+            g.add((n, PROV.wasDerivedFrom, sentence_iri(ev.doc_id, ev.sentence)))
+            g.add((n, PK.inDocument, doc_iri(ev.doc_id)))
+        g.add((n, PK.startOffset, Literal(first.start)))
+        g.add((n, PK.endOffset, Literal(first.end)))
+        g.add((n, PK.rule, Literal(first.rule)))
+        g.add((n, PK.confidence, Literal(round(first.confidence, 3), datatype=XSD.decimal)))
 
 
 def add_co_mentions(ds: Dataset, counts: dict[tuple[str, str], int]) -> None:
@@ -139,6 +189,7 @@ def build_dataset(
     relations: list[Relation],
     region_iris: dict[str, URIRef],
     co_mentions: dict[tuple[str, str], int] | None = None,
+    observations: list[Observation] | None = None,
 ) -> Dataset:
     ds = Dataset()
     bind_all(ds)
@@ -150,6 +201,9 @@ def build_dataset(
         for ev in r.evidence:
             if ev.doc_id:
                 used[ev.doc_id].add(ev.sentence)
+    for o in observations or []:
+        for ev in o.evidence:
+            used[ev.doc_id].add(ev.sentence)
     for doc in docs:
         add_document(ds, doc, region_iris.get(doc.id), used[doc.id])
     for e in entities:
@@ -157,6 +211,7 @@ def build_dataset(
     for r in relations:
         add_relation(ds, r)
     add_co_mentions(ds, co_mentions or {})
+    add_observations(ds, observations or [])
     return ds
 
 

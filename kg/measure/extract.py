@@ -1,0 +1,262 @@
+"""Figures → observations: indicator, area, period, value, unit, measure type, status.
+
+A clause holds the indicator before its figure (地区生产总值增长6.3%), or a verb before
+it and the thing counted after (新建3000个5G基站). A figure with no indicator of its own
+takes the one before it in the sentence (进出口总额1679.1亿元、增长7.7%); 分别 spreads a
+list of indicators over a list of figures; a rank (居全国第7位) names what is ranked.
+The section gives the status and the period; an explicit year in the sentence wins.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+
+from kg.measure.numbers import Figure, find_figures, vocab
+from kg.measure.registry import canonical_indicator
+from kg.records import Document, Entity, Evidence, Observation
+
+CLAUSE_SPLIT = re.compile(r"[，,；;：:。！？!?]")
+YEAR = re.compile(r"(?:^|到|至|在|截至|截止|于)(20\d{2})年")
+DISTRIBUTIVE_TAILS = ("产业增加值", "增加值", "产销量", "产量", "销量", "产值", "投资", "收入", "总额", "营收")
+NAME_CLASSES = {"Project", "Programme", "Product", "Organization", "Enterprise", "Industry"}
+AREA_CLASSES = {"Enterprise", "Project", "Place"}
+
+
+def _strip_words(text: str, words: list[str], leading: bool) -> str:
+    words = sorted(words, key=len, reverse=True)
+    changed = True
+    while changed and text:
+        changed = False
+        for w in words:
+            if leading and text.startswith(w) and len(text) >= len(w):
+                text, changed = text[len(w) :], True
+                break
+            if not leading and text.endswith(w):
+                text, changed = text[: -len(w)], True
+                break
+    return text
+
+
+def _clauses(text: str) -> list[tuple[int, str]]:
+    out, pos = [], 0
+    for m in CLAUSE_SPLIT.finditer(text):
+        out.append((pos, text[pos : m.start()]))
+        pos = m.end()
+    out.append((pos, text[pos:]))
+    return [(s, c) for s, c in out if c.strip()]
+
+
+def _measure(prefix: str, indicator: str, unit: str) -> str:
+    v = vocab()
+    if unit == "位":
+        return "rank"
+    if unit == "个百分点":
+        return "growth"
+    if unit in ("%", "‰"):
+        tail = prefix[-6:]
+        if any(w in tail for w in v["growth_words"] + v["decline_words"]):
+            return "growth"
+        if any(indicator.endswith(w) for w in v["share_words"]) or any(w in tail for w in ("达到", "占", "为")):
+            return "share"
+        return "growth" if "增" in prefix else "share"
+    return "level"
+
+
+def _year_of(sentence: str, upto: int, default: int | None, status: str, doc: Document) -> int | None:
+    years = [int(m.group(1)) for m in YEAR.finditer(sentence[:upto])]
+    if not years:
+        return default
+    y = years[-1]
+    lo = (doc.review_year or y) - 3
+    hi = (doc.plan_year or y) + 10
+    if status == "actual" and doc.review_year and y > doc.review_year:
+        return default
+    return y if lo <= y <= hi else default
+
+
+class ObservationExtractor:
+    def __init__(self, doc: Document, region: Entity | None, occ: dict[int, list[tuple[int, int, Entity]]]):
+        self.doc = doc
+        self.region = region
+        self.occ = occ  # sentence index → (start, end, entity) in document offsets
+        self.v = vocab()
+
+    def _area(self, sent_start: int, clause_start: int, sentence_index: int) -> Entity | None:
+        for s, _e, ent in self.occ.get(sentence_index, []):
+            rel = s - sent_start - clause_start
+            if 0 <= rel <= 2 and ent.cls in AREA_CLASSES and (self.region is None or ent.iri != self.region.iri):
+                if ent.cls == "Place" and not ent.code:
+                    continue  # zones and rivers: only a division is an area here
+                return ent
+        return self.region
+
+    def _inside_name(self, start: int, end: int, sentence_index: int) -> bool:
+        return any(
+            s <= start and end <= e and ent.cls in NAME_CLASSES for s, e, ent in self.occ.get(sentence_index, [])
+        )
+
+    def extract(self) -> list[Observation]:
+        out: list[Observation] = []
+        for sent in self.doc.sentences:
+            out.extend(self._sentence(sent))
+        return out
+
+    def _sentence(self, sent) -> list[Observation]:
+        v = self.v
+        status = "target" if sent.section in ("plan", "targets") else "actual"
+        if status == "actual" and any(w in sent.text for w in ("力争", "确保", "预计")):
+            status = "target"
+        default_period = self.doc.plan_year if status == "target" else self.doc.review_year
+        carried = ""
+        area_carried = None
+        results: list[Observation] = []
+        for cstart, clause in _clauses(sent.text):
+            figures = find_figures(clause)
+            figures = [
+                f
+                for f in figures
+                if not self._inside_name(sent.start + cstart + f.start, sent.start + cstart + f.end, sent.index)
+            ]
+            area = self._area(sent.start, cstart, sent.index)
+            if area is self.region and area_carried is not None:
+                area = area_carried
+            elif area is not self.region:
+                area_carried = area
+            names = self._distributive(clause, figures)
+            prev_end = 0
+            for k, fig in enumerate(figures):
+                prefix = clause[prev_end : fig.start]
+                indicator = names[k] if names else self._indicator(prefix, clause, fig)
+                if not indicator:
+                    indicator = carried
+                elif not names:
+                    carried = indicator if fig.unit not in ("个百分点",) else carried
+                prev_end = fig.end
+                if not indicator:
+                    continue
+                measure = _measure(prefix, indicator, fig.unit)
+                value = fig.value
+                if measure == "growth" and any(w in prefix[-4:] for w in v["decline_words"]):
+                    value = -value
+                if re.search(r"(高于|低于|快于|慢于)(全国|全省|东北|平均)", prefix):
+                    indicator = carried + "增速" + re.search(r"(高于|低于|快于|慢于)(全国|全省|东北)?", prefix).group(0)
+                elif measure == "level" and prefix.rstrip().endswith("增加"):
+                    indicator += "增加量"
+                period = _year_of(sent.text, cstart + fig.start, default_period, status, self.doc)
+                results.append(self._obs(area, indicator, period, value, fig, measure, status, sent, cstart))
+            results.extend(self._ranks(clause, cstart, sent, carried, area, status, default_period))
+        return [o for o in results if o is not None]
+
+    def _indicator(self, prefix: str, clause: str, fig: Figure) -> str:
+        v = self.v
+        p = _strip_words(prefix.strip(), v["leading_noise"], leading=True)
+        p = re.sub(r"^(?:20\d{2}年|今年|去年|上年|年内|目前)", "", p)
+        p = _strip_words(p, v["leading_noise"], leading=True)
+        verb = next((w for w in sorted(v["object_verbs"], key=len, reverse=True) if p.endswith(w)), "")
+        core = _strip_words(p, v["trailing_verbs"], leading=False)
+        if verb and (core == p[: -len(verb)] or not core or core == verb):
+            obj = re.split(r"[，,；;。、等和及的]", clause[fig.end :], maxsplit=1)[0]
+            obj = _strip_words(obj, v["trailing_verbs"], leading=False)
+            head = p[: -len(verb)]
+            if obj and len(obj) <= 16:
+                return canonical_indicator(head + verb + obj)
+        core = core.strip("、和及的")
+        if len(core) < 2:
+            return ""
+        return canonical_indicator(core[-24:])
+
+    def _distributive(self, clause: str, figures: list[Figure]) -> list[str]:
+        """A、B、C…分别增长x%、y%、z%: one indicator per figure, in order."""
+        if "分别" not in clause or len(figures) < 2:
+            return []
+        head = clause[: clause.index("分别")]
+        head = _strip_words(head, self.v["leading_noise"], leading=True)
+        items = [x for x in re.split(r"[、和及]", head) if x]
+        if len(items) != len(figures):
+            return [canonical_indicator(head)] * len(figures) if len(head) >= 2 else []
+        last = items[-1]
+        tail = next((t for t in DISTRIBUTIVE_TAILS if t in last), "")
+        if tail:
+            base = last[last.index(tail) :]
+            items = [x if tail in x else x + base for x in items]
+        return [canonical_indicator(x) for x in items]
+
+    def _ranks(self, clause, cstart, sent, carried, area, status, default_period) -> list[Observation]:
+        out = []
+        for m in re.finditer(self.v["rank_pattern"], clause):
+            n = m.group("n")
+            if m.group("first"):
+                value = 1.0
+            elif n:
+                from kg.measure.numbers import parse_value
+
+                value = parse_value(n)
+            else:
+                continue
+            if value is None or value > 100:
+                continue
+            before = clause[: m.start()]
+            if re.search(r"(批|届|次|期|代|章|条|款)$", clause[m.end() : m.end() + 1]):
+                continue
+            base = self._indicator(before, clause, Figure(m.start(), m.end(), value, "位")) or carried
+            if not base:
+                continue
+            if ("增" in before or "增" in sent.text[:cstart]) and "增速" not in base:
+                base += "增速"
+            scope = m.group("scope") or ""
+            indicator = base + scope + "排名"
+            fig = Figure(m.start(), m.end(), value, "位")
+            period = _year_of(sent.text, cstart + m.start(), default_period, status, self.doc)
+            out.append(self._obs(area, indicator, period, value, fig, "rank", status, sent, cstart))
+        return out
+
+    def _obs(self, area, indicator, period, value, fig, measure, status, sent, cstart) -> Observation | None:
+        if area is None or period is None:
+            return None
+        s = sent.start + cstart + fig.start
+        e = sent.start + cstart + fig.end
+        os_, oe = self.doc.original_span(s, e)
+        ev = Evidence(self.doc.id, sent.index, os_, oe, "figure-in-clause", 0.7)
+        return Observation(
+            area=area.iri,
+            indicator=indicator,
+            period=period,
+            value=round(value, 6),
+            unit=fig.unit,
+            measure=measure,
+            status=status,
+            qualifier=fig.qualifier,
+            evidence=[ev],
+            text=sent.text[max(0, cstart + fig.start - 12) : cstart + fig.end],
+        )
+
+
+def observation_key(o: Observation) -> str:
+    raw = f"{o.area}|{o.indicator}|{o.period}|{o.value}|{o.unit}|{o.measure}|{o.status}"
+    return hashlib.sha1(raw.encode()).hexdigest()[:16]
+
+
+def measure(docs: list[Document], entities: list[Entity]) -> list[Observation]:
+    """Observations of every document; a fact stated twice is one observation."""
+    from kg.gazetteer import gazetteer
+    from kg.resolve import place_iri
+
+    gaz = gazetteer()
+    by_iri = {e.iri: e for e in entities}
+    occ: dict[tuple[str, int], list[tuple[int, int, Entity]]] = defaultdict(list)
+    for e in entities:
+        for m in e.mentions:
+            occ[(m.doc_id, m.sentence)].append((m.start, m.end, e))
+    merged: dict[str, Observation] = {}
+    for doc in docs:
+        region = by_iri.get(place_iri(gaz.by_code[doc.region])) if doc.region else None
+        per_sentence = {k[1]: sorted(v, key=lambda x: (x[0], -x[1])) for k, v in occ.items() if k[0] == doc.id}
+        for o in ObservationExtractor(doc, region, per_sentence).extract():
+            key = observation_key(o)
+            if key in merged:
+                merged[key].evidence.extend(o.evidence)
+            else:
+                merged[key] = o
+    return [merged[k] for k in sorted(merged)]
