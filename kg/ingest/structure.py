@@ -75,13 +75,36 @@ def _paragraphs(text: str) -> list[tuple[int, str]]:
     return out
 
 
+def tense_score(text: str) -> int:
+    """Review cues minus plan cues (structure.json `tense_cues`)."""
+    t = _cues()["tense_cues"]
+    return sum(w * text.count(c) for c, w in t["review"].items()) - sum(w * text.count(c) for c, w in t["plan"].items())
+
+
+def tense_override(text: str, section: str) -> str:
+    """The sentence's own words decide when they clearly disagree with its position."""
+    if section == "targets":
+        return section
+    margin = _cues()["tense_cues"]["override_margin"]
+    score = tense_score(text)
+    if section == "plan" and score >= margin:
+        return "review"
+    if section == "review" and score <= -margin:
+        return "plan"
+    return section
+
+
 def segment(doc: Document) -> list[Sentence]:
     """Split into sentences, each with its section kind and heading path."""
     cues = _cues()
     sentences: list[Sentence] = []
+    first_section: dict[str, str] = {}  # a repeated sentence (a digest, a reprint) says one thing
     section = "review"
     headings: list[str] = []
     for pos, par in _paragraphs(doc.text):
+        # a digest without headings: a paragraph that opens with the review year reviews it
+        if doc.review_year and par.startswith(f"{doc.review_year}年") and section != "targets":
+            section = "review"
         if _is_heading(par):
             kind = classify_heading(par)
             if kind:
@@ -93,9 +116,10 @@ def segment(doc: Document) -> list[Sentence]:
                 headings = headings[:1] + [par]
         for s, e in split_sentences(par, pos):
             text = doc.text[s:e]
-            kind = section
+            kind = tense_override(text, section)
             if any(p.search(text) for p in cues["_sentence"]["targets"]):
                 kind = "targets"
+            kind = first_section.setdefault(text, kind) if len(text) >= 12 else kind
             sentences.append(Sentence(doc.id, len(sentences), s, e, text, kind, tuple(headings)))
     return sentences
 

@@ -83,10 +83,11 @@ class ObservationExtractor:
         self.occ = occ  # sentence index → (start, end, entity) in document offsets
         self.v = vocab()
 
-    def _area(self, sent_start: int, clause_start: int, sentence_index: int) -> Entity | None:
+    def _area(self, sent_start: int, clause_start: int, sentence_index: int, clause: str = "") -> Entity | None:
+        lead = len(clause) - len(_strip_words(clause, self.v["leading_noise"], leading=True)) if clause else 0
         for s, _e, ent in self.occ.get(sentence_index, []):
             rel = s - sent_start - clause_start
-            if 0 <= rel <= 2 and ent.cls in AREA_CLASSES and (self.region is None or ent.iri != self.region.iri):
+            if rel == lead and ent.cls in AREA_CLASSES and (self.region is None or ent.iri != self.region.iri):
                 if ent.cls == "Place" and not ent.code:
                     continue  # zones and rivers: only a division is an area here
                 return ent
@@ -119,21 +120,33 @@ class ObservationExtractor:
                 for f in figures
                 if not self._inside_name(sent.start + cstart + f.start, sent.start + cstart + f.end, sent.index)
             ]
-            area = self._area(sent.start, cstart, sent.index)
-            if area is self.region and area_carried is not None:
+            figures = _drop_modifiers(clause, figures)
+            area = self._area(sent.start, cstart, sent.index, clause)
+            subjectless = bool(figures) and not self._indicator(clause[: figures[0].start], clause, figures[0])[0]
+            if area is self.region and area_carried is not None and subjectless:
                 area = area_carried
             elif area is not self.region:
                 area_carried = area
+            else:
+                area_carried = None
             names = self._distributive(clause, figures)
             prev_end = 0
             for k, fig in enumerate(figures):
                 prefix = clause[prev_end : fig.start]
-                indicator = names[k] if names else self._indicator(prefix, clause, fig)
+                if names:
+                    # 分别增长x%、y%: the verb after 分别 speaks for every figure of the list
+                    prefix = clause[clause.index("分别") : figures[0].start]
+                if names:
+                    indicator, consumed = names[k], fig.end
+                else:
+                    indicator, consumed = self._indicator(prefix, clause, fig)
                 if not indicator:
                     indicator = carried
-                elif not names:
+                elif names:
+                    carried = canonical_indicator(clause[: clause.index("分别")].strip("、和及")) or carried
+                else:
                     carried = indicator if fig.unit not in ("个百分点",) else carried
-                prev_end = fig.end
+                prev_end = max(fig.end, consumed)
                 if not indicator:
                     continue
                 measure = _measure(prefix, indicator, fig.unit)
@@ -149,23 +162,23 @@ class ObservationExtractor:
             results.extend(self._ranks(clause, cstart, sent, carried, area, status, default_period))
         return [o for o in results if o is not None]
 
-    def _indicator(self, prefix: str, clause: str, fig: Figure) -> str:
+    def _indicator(self, prefix: str, clause: str, fig: Figure) -> tuple[str, int]:
+        """(indicator, end of the words it used): before the figure, or verb + object after it."""
         v = self.v
         p = _strip_words(prefix.strip(), v["leading_noise"], leading=True)
         p = re.sub(r"^(?:20\d{2}年|今年|去年|上年|年内|目前)", "", p)
         p = _strip_words(p, v["leading_noise"], leading=True)
         verb = next((w for w in sorted(v["object_verbs"], key=len, reverse=True) if p.endswith(w)), "")
-        core = _strip_words(p, v["trailing_verbs"], leading=False)
-        if verb and (core == p[: -len(verb)] or not core or core == verb):
-            obj = re.split(r"[，,；;。、等和及的]", clause[fig.end :], maxsplit=1)[0]
-            obj = _strip_words(obj, v["trailing_verbs"], leading=False)
-            head = p[: -len(verb)]
-            if obj and len(obj) <= 16:
-                return canonical_indicator(head + verb + obj)
-        core = core.strip("、和及的")
+        core = _strip_words(p, v["trailing_verbs"], leading=False).strip("、和及的")
+        after = clause[fig.end :]
+        m = re.match(r"[^，,；;。、等和及的0-9]{2,16}", after)
+        obj = _strip_words(m.group(0), v["trailing_verbs"], leading=False) if m else ""
+        if obj and re.match(r"[\u4e00-\u9fffA-Za-z“]", obj) and (verb or len(core) < 2):
+            # 新建3000个5G基站, 、70个专项方案: the thing counted follows the figure
+            return canonical_indicator((verb if verb else "") + obj), fig.end + m.end()
         if len(core) < 2:
-            return ""
-        return canonical_indicator(core[-24:])
+            return "", fig.end
+        return canonical_indicator(core[-24:]), fig.end
 
     def _distributive(self, clause: str, figures: list[Figure]) -> list[str]:
         """A、B、C…分别增长x%、y%、z%: one indicator per figure, in order."""
@@ -200,7 +213,7 @@ class ObservationExtractor:
             before = clause[: m.start()]
             if re.search(r"(批|届|次|期|代|章|条|款)$", clause[m.end() : m.end() + 1]):
                 continue
-            base = self._indicator(before, clause, Figure(m.start(), m.end(), value, "位")) or carried
+            base = self._indicator(before, clause, Figure(m.start(), m.end(), value, "位"))[0] or carried
             if not base:
                 continue
             if ("增" in before or "增" in sent.text[:cstart]) and "增速" not in base:
@@ -231,6 +244,21 @@ class ObservationExtractor:
             evidence=[ev],
             text=sent.text[max(0, cstart + fig.start - 12) : cstart + fig.end],
         )
+
+
+def _drop_modifiers(clause: str, figures: list[Figure]) -> list[Figure]:
+    """5000万元以上项目405个: a threshold before a noun modifies it; only 405个 is measured."""
+    out = []
+    for i, f in enumerate(figures):
+        later = figures[i + 1 :]
+        if later and re.match(
+            r"(?:以上|以下)?[\u4e00-\u9fff]", clause[f.end - (len(f.qualifier)) :][len(f.qualifier) :]
+        ):
+            between = clause[f.end : later[0].start]
+            if not re.search(r"[、和及与]", between):
+                continue
+        out.append(f)
+    return out
 
 
 def observation_key(o: Observation) -> str:
