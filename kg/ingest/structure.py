@@ -94,9 +94,22 @@ def tense_override(text: str, section: str) -> str:
     return section
 
 
+def is_column_layout(raw: str) -> bool:
+    """Short lines mean a multi-column page: its blocks (and sections) come out of order."""
+    import statistics
+
+    lengths = [len(ln.strip()) for ln in raw.splitlines() if ln.strip()]
+    return bool(lengths) and statistics.median(lengths) < 30
+
+
 def segment(doc: Document) -> list[Sentence]:
-    """Split into sentences, each with its section kind and heading path."""
+    """Split into sentences, each with its section kind and heading path.
+
+    In a multi-column layout the position of a sentence says little about its section,
+    so there the sentence's own tense cues may override it.
+    """
     cues = _cues()
+    columns = is_column_layout(doc.raw)
     sentences: list[Sentence] = []
     first_section: dict[str, str] = {}  # a repeated sentence (a digest, a reprint) says one thing
     section = "review"
@@ -116,7 +129,7 @@ def segment(doc: Document) -> list[Sentence]:
                 headings = headings[:1] + [par]
         for s, e in split_sentences(par, pos):
             text = doc.text[s:e]
-            kind = tense_override(text, section)
+            kind = tense_override(text, section) if columns else section
             if any(p.search(text) for p in cues["_sentence"]["targets"]):
                 kind = "targets"
             kind = first_section.setdefault(text, kind) if len(text) >= 12 else kind

@@ -56,6 +56,10 @@ def _measure(prefix: str, indicator: str, unit: str) -> str:
         return "growth"
     if unit in ("%", "‰"):
         tail = prefix[-6:]
+        if any(w in indicator for w in ("涨幅", "增速", "增幅")):
+            return "growth"
+        if re.search(r"(?:提升|提高|增)[到至]|达到|稳定在|保持在|控制在", tail):
+            return "share"
         if any(w in tail for w in v["growth_words"] + v["decline_words"]):
             return "growth"
         if any(indicator.endswith(w) for w in v["share_words"]) or any(w in tail for w in ("达到", "占", "为")):
@@ -82,6 +86,7 @@ class ObservationExtractor:
         self.region = region
         self.occ = occ  # sentence index → (start, end, entity) in document offsets
         self.v = vocab()
+        self.region_names = sorted({region.label, *region.alt_labels}, key=len, reverse=True) if region else []
 
     def _area(self, sent_start: int, clause_start: int, sentence_index: int, clause: str = "") -> Entity | None:
         lead = len(clause) - len(_strip_words(clause, self.v["leading_noise"], leading=True)) if clause else 0
@@ -112,6 +117,7 @@ class ObservationExtractor:
         default_period = self.doc.plan_year if status == "target" else self.doc.review_year
         carried = ""
         area_carried = None
+        last_names: list[str] = []
         results: list[Observation] = []
         for cstart, clause in _clauses(sent.text):
             figures = find_figures(clause)
@@ -130,19 +136,23 @@ class ObservationExtractor:
             else:
                 area_carried = None
             names = self._distributive(clause, figures)
+            if not names and last_names and len(figures) == len(last_names) > 1:
+                if not self._indicator(clause[: figures[0].start], clause, figures[0])[0]:
+                    names = last_names
+            last_names = names
             prev_end = 0
             for k, fig in enumerate(figures):
                 prefix = clause[prev_end : fig.start]
                 if names:
                     # 分别增长x%、y%: the verb after 分别 speaks for every figure of the list
-                    prefix = clause[clause.index("分别") : figures[0].start]
+                    prefix = clause[clause.find("分别") + 1 if "分别" in clause else 0 : figures[0].start]
                 if names:
                     indicator, consumed = names[k], fig.end
                 else:
                     indicator, consumed = self._indicator(prefix, clause, fig)
                 if not indicator:
                     indicator = carried
-                elif names:
+                elif names and "分别" in clause:
                     carried = canonical_indicator(clause[: clause.index("分别")].strip("、和及")) or carried
                 else:
                     carried = indicator if fig.unit not in ("个百分点",) else carried
@@ -170,10 +180,13 @@ class ObservationExtractor:
         p = _strip_words(p, v["leading_noise"], leading=True)
         verb = next((w for w in sorted(v["object_verbs"], key=len, reverse=True) if p.endswith(w)), "")
         core = _strip_words(p, v["trailing_verbs"], leading=False).strip("、和及的")
+        if self.region_names:
+            core = re.sub("^(?:" + "|".join(map(re.escape, self.region_names)) + ")", "", core)
         after = clause[fig.end :]
         m = re.match(r"[^，,；;。、等和及的0-9]{2,16}", after)
         obj = _strip_words(m.group(0), v["trailing_verbs"], leading=False) if m else ""
-        if obj and re.match(r"[\u4e00-\u9fffA-Za-z“]", obj) and (verb or len(core) < 2):
+        counted = fig.unit in v["count_units"] and not fig.qualifier
+        if obj and re.match(r"[\u4e00-\u9fffA-Za-z“]", obj) and (verb or len(core) < 2 or counted):
             # 新建3000个5G基站, 、70个专项方案: the thing counted follows the figure
             return canonical_indicator((verb if verb else "") + obj), fig.end + m.end()
         if len(core) < 2:

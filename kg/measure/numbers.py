@@ -105,5 +105,7 @@ def find_figures(clause: str) -> list[Figure]:
             unit = "个百分点"
         if raw == "一" and unit not in ("%",):
             continue  # 一批, 一个, 一项: an article, not a count
+        if not raw[0].isdigit() and ("“" in clause[max(0, m.start() - 1) : m.start()] or "”" in after[:4]):
+            continue  # “两个维护”, “四个意识”: a numbered slogan, not a figure
         out.append(Figure(m.start(), end, value, unit, qual, upper))
     return out
