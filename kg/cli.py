@@ -129,6 +129,46 @@ def why(
 
 
 @app.command()
+def indicators(
+    dir: Path = DirOpt,
+    area: str = typer.Option(None, "--area", "-a", help="Only this area (label or alternative label), e.g. 吉林省"),
+    indicator: str = typer.Option(
+        None, "--indicator", "-i", help="Only indicators whose name contains this, e.g. 地区生产总值"
+    ),
+    format: str = typer.Option("table", "--format", "-f", help="table | csv | json"),
+) -> None:
+    """Time series of the figures: actual and target by year, with the source document of each cell."""
+    from kg.graph.store import StoreError, open_store
+    from kg.query import QueryError, Result, format_result, indicator_series_query, pivot_series, run_query
+
+    if format not in ("table", "csv", "json"):
+        _fail(f"unknown format '{format}' (use table, csv or json)", 2)
+    try:
+        result = run_query(open_store(dir), indicator_series_query(area, indicator))
+    except (QueryError, StoreError) as exc:
+        _fail(str(exc))
+    if not result.rows:
+        _fail(
+            "no observations match"
+            + (f" area '{area}'" if area else "")
+            + (f" indicator '{indicator}'" if indicator else "")
+        )
+    cols, rows = pivot_series(result)
+    if format != "table":
+        sys.stdout.write(format_result(Result("select", cols, rows), format) + "\n")
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="kg indicators")
+    for c in cols:
+        table.add_column(c, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    Console().print(table)
+
+
+@app.command()
 def queries() -> None:
     """List the saved queries (ontology/queries/*.rq)."""
     from kg.query import saved_queries

@@ -127,3 +127,44 @@ def why_query(head: str, relation: str, tail: str) -> str:
   OPTIONAL {{ ?ev prov:wasDerivedFrom ?s . ?s rdf:value ?sentence ; pk:startOffset ?start ; pk:endOffset ?end ;
               pk:inDocument/pk:sourceFile ?file . }}
 }} ORDER BY DESC(?confidence) ?file ?start"""
+
+
+def _lit(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def indicator_series_query(area: str | None = None, indicator: str | None = None) -> str:
+    """Observations for `kg indicators`, optionally for one area and one indicator (labels)."""
+    filters = []
+    if area:
+        alt = f"EXISTS {{ ?a skos:altLabel ?alt . FILTER(STR(?alt) = {_lit(area)}) }}"
+        filters.append(f"FILTER(STR(?area) = {_lit(area)} || {alt})")
+    if indicator:
+        filters.append(f"FILTER(CONTAINS(STR(?indicator), {_lit(indicator)}))")
+    return f"""SELECT ?area ?indicator ?measure ?unit ?period ?status ?value ?qualifier ?file WHERE {{
+  ?o a qb:Observation ; sdmx-dimension:refArea ?a ; pk:indicator ?i ; pk:measureType ?m ; pk:status ?s ;
+     sdmx-dimension:refPeriod ?period ; sdmx-measure:obsValue ?value ; sdmx-attribute:unitMeasure ?unit ;
+     pk:inDocument/pk:sourceFile ?file .
+  ?a rdfs:label ?area . ?i rdfs:label ?indicator . FILTER(LANG(?indicator) = "zh")
+  OPTIONAL {{ ?o pk:qualifier ?qualifier }}
+  BIND(LCASE(STRAFTER(STR(?m), "#")) AS ?measure)
+  BIND(LCASE(STRAFTER(STR(?s), "#")) AS ?status)
+  {" ".join(filters)}
+}} ORDER BY ?area ?indicator ?measure ?unit ?period ?status ?file"""
+
+
+def pivot_series(result: Result) -> tuple[list[str], list[list[str]]]:
+    """Rows (area, indicator, measure, unit) × one column per year: 'actual 6.3 (000…) | target 6 左右 (000…)'."""
+    cells: dict[tuple[str, str, str, str], dict[str, list[str]]] = {}
+    years: set[str] = set()
+    for row in result.rows:
+        r = dict(zip(result.columns, row))
+        key = (r["area"], r["indicator"], r["measure"], r["unit"])
+        years.add(r["period"])
+        text = f"{r['status']} {r['value']}{(' ' + r['qualifier']) if r['qualifier'] else ''} ({r['file'][:3]})"
+        cell = cells.setdefault(key, {}).setdefault(r["period"], [])
+        if text not in cell:
+            cell.append(text)
+    cols = ["area", "indicator", "measure", "unit", *sorted(years)]
+    rows = [[*k, *(" | ".join(v.get(y, [])) for y in sorted(years))] for k, v in sorted(cells.items())]
+    return cols, rows

@@ -189,9 +189,14 @@ class ObservationExtractor:
         if obj and re.match(r"[\u4e00-\u9fffA-Za-z“]", obj) and (verb or len(core) < 2 or counted):
             # 新建3000个5G基站, 、70个专项方案: the thing counted follows the figure
             return canonical_indicator((verb if verb else "") + obj), fig.end + m.end()
+        # words run together from a broken layout (…增长6.8%地区生产总值): keep what follows the last figure
+        garbled = bool(re.search(r"[\d%]", core)) or len(core) > 16
+        tail = re.split(r"[\d.%]+", core)[-1]
+        core = tail if len(tail) >= 2 else core
         if len(core) < 2:
             return "", fig.end
-        return canonical_indicator(core[-24:]), fig.end
+        known = _known_indicator(core) if garbled else ""
+        return (known or canonical_indicator(core[-24:])), fig.end
 
     def _distributive(self, clause: str, figures: list[Figure]) -> list[str]:
         """A、B、C…分别增长x%、y%、z%: one indicator per figure, in order."""
@@ -223,6 +228,8 @@ class ObservationExtractor:
                 continue
             if value is None or value > 100:
                 continue
+            if m.group("n") and not (m.group("verb") or m.group("scope") or m.group("suffix")):
+                continue  # 科技是第一生产力: an ordinal, not a rank
             before = clause[: m.start()]
             if re.search(r"(批|届|次|期|代|章|条|款)$", clause[m.end() : m.end() + 1]):
                 continue
@@ -259,19 +266,33 @@ class ObservationExtractor:
         )
 
 
+MODIFIER_UNITS = ("万元", "亿元", "元", "万吨", "吨", "万千瓦", "千瓦", "万平方米", "平方米")
+
+
 def _drop_modifiers(clause: str, figures: list[Figure]) -> list[Figure]:
     """5000万元以上项目405个: a threshold before a noun modifies it; only 405个 is measured."""
     out = []
     for i, f in enumerate(figures):
         later = figures[i + 1 :]
-        if later and re.match(
-            r"(?:以上|以下)?[\u4e00-\u9fff]", clause[f.end - (len(f.qualifier)) :][len(f.qualifier) :]
-        ):
+        threshold = f.qualifier in ("以上", "以下") or f.unit in MODIFIER_UNITS
+        if later and threshold and re.match(r"[\u4e00-\u9fff]", clause[f.end : f.end + 1]):
             between = clause[f.end : later[0].start]
             if not re.search(r"[、和及与]", between):
                 continue
         out.append(f)
     return out
+
+
+def _known_indicator(core: str) -> str:
+    """The longest registry indicator named in `core`, if little follows it."""
+    from kg.measure.registry import registry
+
+    best = ""
+    for name in registry():
+        i = core.rfind(name)
+        if i >= 0 and len(core) - i - len(name) <= 4 and len(name) > len(best):
+            best = name
+    return canonical_indicator(best) if best else ""
 
 
 def observation_key(o: Observation) -> str:
