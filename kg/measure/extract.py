@@ -99,8 +99,11 @@ class ObservationExtractor:
         return self.region
 
     def _inside_name(self, start: int, end: int, sentence_index: int) -> bool:
+        """120万吨乙烯项目: a number that is part of a name; not 新建2000个… mis-tagged as a name."""
+        verbs = tuple(self.v["object_verbs"])
         return any(
-            s <= start and end <= e and ent.cls in NAME_CLASSES for s, e, ent in self.occ.get(sentence_index, [])
+            s <= start and end <= e and ent.cls in NAME_CLASSES and not ent.label.startswith(verbs)
+            for s, e, ent in self.occ.get(sentence_index, [])
         )
 
     def extract(self) -> list[Observation]:
@@ -183,10 +186,10 @@ class ObservationExtractor:
         if self.region_names:
             core = re.sub("^(?:" + "|".join(map(re.escape, self.region_names)) + ")", "", core)
         after = clause[fig.end :]
-        m = re.match(r"[^，,；;。、等和及的0-9]{2,16}", after)
+        m = re.match(r"(?:\d+[A-Za-z]|[^，,；;。、等和及的0-9])[^，,；;。、等和及的]{1,15}", after)
         obj = _strip_words(m.group(0), v["trailing_verbs"], leading=False) if m else ""
         counted = fig.unit in v["count_units"] and not fig.qualifier
-        if obj and re.match(r"[\u4e00-\u9fffA-Za-z“]", obj) and (verb or len(core) < 2 or counted):
+        if obj and re.match(r"[\u4e00-\u9fffA-Za-z“]|\d+[A-Za-z]", obj) and (verb or len(core) < 2 or counted):
             # 新建3000个5G基站, 、70个专项方案: the thing counted follows the figure
             return canonical_indicator((verb if verb else "") + obj), fig.end + m.end()
         # words run together from a broken layout (…增长6.8%地区生产总值): keep what follows the last figure
@@ -236,6 +239,8 @@ class ObservationExtractor:
             base = self._indicator(before, clause, Figure(m.start(), m.end(), value, "位"))[0] or carried
             if not base:
                 continue
+            if base in self.v["generic_rank_bases"] and carried:
+                base = carried + base  # 增速居全国第3位: the growth of what came before
             if ("增" in before or "增" in sent.text[:cstart]) and "增速" not in base:
                 base += "增速"
             scope = m.group("scope") or ""

@@ -103,6 +103,8 @@ def find_figures(clause: str) -> list[Figure]:
         end = m.end() + (len(qual) if qual and after.startswith(qual) else 0)
         if unit == "百分点":
             unit = "个百分点"
+        if after.startswith("数"):
+            continue  # 两位数增长: a manner of speaking, not a figure
         if raw == "一" and unit not in ("%",):
             continue  # 一批, 一个, 一项: an article, not a count
         if not raw[0].isdigit() and ("“" in clause[max(0, m.start() - 1) : m.start()] or "”" in after[:4]):
