@@ -124,6 +124,9 @@ class ObservationExtractor:
         results: list[Observation] = []
         for cstart, clause in _clauses(sent.text):
             figures = find_figures(clause)
+            if not figures:
+                # 粮食产量再创历史新高,达到837.3亿斤: a clause without a figure can name the indicator
+                carried = _named_indicator(clause) or carried
             figures = [
                 f
                 for f in figures
@@ -153,6 +156,8 @@ class ObservationExtractor:
                     indicator, consumed = names[k], fig.end
                 else:
                     indicator, consumed = self._indicator(prefix, clause, fig)
+                if indicator in v["generic_level_bases"] and carried:
+                    indicator = carried + indicator  # 新建院士工作站3家、总数达到13家
                 if not indicator:
                     indicator = carried
                 elif names and "分别" in clause:
@@ -186,15 +191,16 @@ class ObservationExtractor:
         if self.region_names:
             core = re.sub("^(?:" + "|".join(map(re.escape, self.region_names)) + ")", "", core)
         after = clause[fig.end :]
-        m = re.match(r"(?:\d+[A-Za-z]|[^，,；;。、等和及的0-9])[^，,；;。、等和及的]{1,15}", after)
+        m = re.match(r"(?:\d+[A-Za-z]|[^，,；;。、等和及的0-9])[^，,；;。、等和及的\d]{1,15}", after)
         obj = _strip_words(m.group(0), v["trailing_verbs"], leading=False) if m else ""
         counted = fig.unit in v["count_units"] and not fig.qualifier
         if obj and re.match(r"[\u4e00-\u9fffA-Za-z“]|\d+[A-Za-z]", obj) and (verb or len(core) < 2 or counted):
             # 新建3000个5G基站, 、70个专项方案: the thing counted follows the figure
             return canonical_indicator((verb if verb else "") + obj), fig.end + m.end()
         # words run together from a broken layout (…增长6.8%地区生产总值): keep what follows the last figure
-        garbled = bool(re.search(r"[\d%]", core)) or len(core) > 16
-        tail = re.split(r"[\d.%]+", core)[-1]
+        figure_like = r"\d+(?:\.\d+)?(?:%|(?=[\u4e00-\u9fff]))"
+        garbled = bool(re.search(figure_like, core)) or len(core) > 16
+        tail = re.split(figure_like, core)[-1]
         core = tail if len(tail) >= 2 else core
         if len(core) < 2:
             return "", fig.end
@@ -233,7 +239,7 @@ class ObservationExtractor:
                 continue
             if m.group("n") and not (m.group("verb") or m.group("scope") or m.group("suffix")):
                 continue  # 科技是第一生产力: an ordinal, not a rank
-            before = clause[: m.start()]
+            before = re.split(r"[、]", clause[: m.start()])[-1]
             if re.search(r"(批|届|次|期|代|章|条|款)$", clause[m.end() : m.end() + 1]):
                 continue
             base = self._indicator(before, clause, Figure(m.start(), m.end(), value, "位"))[0] or carried
@@ -286,6 +292,14 @@ def _drop_modifiers(clause: str, figures: list[Figure]) -> list[Figure]:
                 continue
         out.append(f)
     return out
+
+
+def _named_indicator(clause: str) -> str:
+    """The longest registry indicator a clause names anywhere."""
+    from kg.measure.registry import registry
+
+    names = [n for n in registry() if n in clause]
+    return canonical_indicator(max(names, key=len)) if names else ""
 
 
 def _known_indicator(core: str) -> str:
