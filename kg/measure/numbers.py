@@ -103,6 +103,8 @@ def find_figures(clause: str) -> list[Figure]:
         end = m.end() + (len(qual) if qual and after.startswith(qual) else 0)
         if unit == "百分点":
             unit = "个百分点"
+        if unit in ("小时", "天") and re.match(r"[\u4e00-\u9fff]", after):
+            continue  # 24小时供水: a duration that describes a noun
         if after.startswith("数"):
             continue  # 两位数增长: a manner of speaking, not a figure
         if raw == "一" and unit not in ("%",):
