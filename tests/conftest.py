@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,3 +27,8 @@ def sample_report(sample_build):
     from kg.pipeline import extract
 
     return extract([ROOT / "kg" / "data" / "corpus"])
+
+
+def run_kg(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """The `kg` command as a user runs it: a new process, text output captured."""
+    return subprocess.run([sys.executable, "-m", "kg.cli", *args], capture_output=True, text=True, cwd=cwd)

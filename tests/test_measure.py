@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import run_kg
 
 from kg.measure.numbers import find_figures, parse_value
 from kg.pipeline import extract
@@ -124,27 +125,7 @@ def test_gdp_growth_by_year_from_2022_and_2024_reports(sample_build: Path) -> No
 
 @pytest.mark.slow
 def test_kg_indicators_prints_the_series(sample_build: Path) -> None:
-    import subprocess
-    import sys
-
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kg.cli",
-            "indicators",
-            "--dir",
-            str(sample_build),
-            "-a",
-            "吉林省",
-            "-i",
-            "地区生产总值",
-            "-f",
-            "csv",
-        ],
-        capture_output=True,
-        text=True,
-    )
+    r = run_kg("indicators", "--dir", str(sample_build), "-a", "吉林省", "-i", "地区生产总值", "-f", "csv")
     assert r.returncode == 0, r.stderr
     line = next(ln for ln in r.stdout.splitlines() if ln.startswith("吉林省,地区生产总值,growth"))
     assert "actual 6.3 (000)" in line and "target 6 左右 (000)" in line and "target 6 左右 (003)" in line

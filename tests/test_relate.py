@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import run_kg
 
 from kg.pipeline import extract
 
@@ -103,29 +104,8 @@ def test_produces_enterprise_makes_product(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_kg_why_prints_the_sentence(sample_build: Path) -> None:
-    import subprocess
-    import sys
-
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kg.cli",
-            "why",
-            "吉林碳谷15万吨碳纤维原丝二期项目",
-            "undertakenBy",
-            "吉林碳谷",
-            "--dir",
-            str(sample_build),
-        ],
-        capture_output=True,
-        text=True,
-    )
+    r = run_kg("why", "吉林碳谷15万吨碳纤维原丝二期项目", "undertakenBy", "吉林碳谷", "--dir", str(sample_build))
     assert r.returncode == 0, r.stderr
     assert "竣工投产" in r.stdout and "002_" in r.stdout
-    r = subprocess.run(
-        [sys.executable, "-m", "kg.cli", "why", "吉林碳谷", "produces", "吉林省", "--dir", str(sample_build)],
-        capture_output=True,
-        text=True,
-    )
+    r = run_kg("why", "吉林碳谷", "produces", "吉林省", "--dir", str(sample_build))
     assert r.returncode == 1 and "no produces edge" in r.stderr

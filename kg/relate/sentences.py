@@ -45,29 +45,49 @@ def undertaken_by_clause(ctx: Context, edges: Edges) -> None:
                 break
 
 
-def implements_clause(ctx: Context, edges: Edges) -> None:
-    r = ctx.rules["implements"]
+def _introduced_programmes(ctx: Context):
+    """(top-level occurrences, index, programme) for each programme a trigger verb introduces (实施X)."""
+    triggers = ctx.rules["implements"]["programme_triggers"]
     for occs in ctx.occ.values():
         top = _top_level(occs)
         for i, g in enumerate(top):
             if g.cls != "Programme":
                 continue
             doc = ctx.docs[g.mention.doc_id]
-            before = doc.text[max(0, g.start - 4) : g.start]
-            if any(before.endswith(t) for t in r["programme_triggers"]):
-                for x in top[i + 1 :]:
-                    if x.cls == "Project" and x.start - g.end <= r["max_gap_chars"]:
-                        edges.add(
-                            x.entity, "implements", g.entity, ctx.evidence(x.mention, "programme-then-project", 0.6)
-                        )
-            for x in reversed(top[:i]):
-                if x.cls not in ("Project", "Enterprise"):
-                    continue
-                gap = ctx.between(x, g)
-                if len(gap) <= r["max_gap_chars"] and any(t in gap for t in r["join_triggers"]):
-                    edges.add(x.entity, "implements", g.entity, ctx.evidence(x.mention, "joins-programme", 0.7))
-                break
-        # a project that joins a network or a larger project (…项目加入国家算力网) is part of it
+            if any(doc.text[max(0, g.start - 4) : g.start].endswith(t) for t in triggers):
+                yield top, i, g
+
+
+def implements_after_programme(ctx: Context, edges: Edges) -> None:
+    """实施G，推动P: projects after a programme that a trigger verb introduces implement it."""
+    r = ctx.rules["implements"]
+    for top, i, g in _introduced_programmes(ctx):
+        for x in top[i + 1 :]:
+            if x.cls == "Project" and x.start - g.end <= r["max_gap_chars"]:
+                edges.add(x.entity, "implements", g.entity, ctx.evidence(x.mention, "programme-then-project", 0.6))
+
+
+def implements_by_joining(ctx: Context, edges: Edges) -> None:
+    """P纳入G, E入选G: a project or enterprise that joins a programme implements it."""
+    r = ctx.rules["implements"]
+    for occs in ctx.occ.values():
+        top = _top_level(occs)
+        for i, g in enumerate(top):
+            if g.cls != "Programme":
+                continue
+            x = next((o for o in reversed(top[:i]) if o.cls in ("Project", "Enterprise")), None)
+            if x is None:
+                continue
+            gap = ctx.between(x, g)
+            if len(gap) <= r["max_gap_chars"] and any(t in gap for t in r["join_triggers"]):
+                edges.add(x.entity, "implements", g.entity, ctx.evidence(x.mention, "joins-programme", 0.7))
+
+
+def part_of_by_joining(ctx: Context, edges: Edges) -> None:
+    """…项目加入国家算力网: a project that joins a network or a larger project is part of it."""
+    joins = ctx.rules["implements"]["join_triggers"]
+    for occs in ctx.occ.values():
+        top = _top_level(occs)
         for i, x in enumerate(top):
             if x.cls != "Project":
                 continue
@@ -75,7 +95,7 @@ def implements_clause(ctx: Context, edges: Edges) -> None:
                 gap = ctx.between(x, y)
                 if len(gap) > 12:
                     break
-                if y.cls == "Project" and any(t in gap for t in r["join_triggers"]):
+                if y.cls == "Project" and any(t in gap for t in joins):
                     edges.add(x.entity, "partOf", y.entity, ctx.evidence(x.mention, "joins-project", 0.6))
 
 
@@ -107,25 +127,18 @@ def part_of_enumeration(ctx: Context, edges: Edges) -> None:
 def part_of_clause(ctx: Context, edges: Edges) -> None:
     """实施X，推行Y和Z: programmes introduced after a programme in one sentence are its parts."""
     r = ctx.rules["part_of"]
-    lead_triggers = ctx.rules["implements"]["programme_triggers"]
-    for occs in ctx.occ.values():
-        top = _top_level(occs)
-        for i, g in enumerate(top):
-            if g.cls != "Programme":
+    for top, i, g in _introduced_programmes(ctx):
+        doc = ctx.docs[g.mention.doc_id]
+        for y in top[i + 1 :]:
+            if y.cls != "Programme":
                 continue
-            doc = ctx.docs[g.mention.doc_id]
-            if not any(doc.text[max(0, g.start - 4) : g.start].endswith(t) for t in lead_triggers):
+            gap = doc.text[g.end : y.start]
+            if len(gap) > r["max_gap_chars"] or "。" in gap or ";" in gap:
+                break
+            if y.entity.label.endswith(tuple(r["never_parts"])):
                 continue
-            for y in top[i + 1 :]:
-                if y.cls != "Programme":
-                    continue
-                gap = doc.text[g.end : y.start]
-                if len(gap) > r["max_gap_chars"] or "。" in gap or ";" in gap:
-                    break
-                if y.entity.label.endswith(tuple(r["never_parts"])):
-                    continue
-                if ("," in gap or "，" in gap) and any(t in gap for t in r["sub_triggers"]):
-                    edges.add(y.entity, "partOf", g.entity, ctx.evidence(y.mention, "programme-then-subprogramme", 0.5))
+            if ("," in gap or "，" in gap) and any(t in gap for t in r["sub_triggers"]):
+                edges.add(y.entity, "partOf", g.entity, ctx.evidence(y.mention, "programme-then-subprogramme", 0.5))
 
 
 def produces_clause(ctx: Context, edges: Edges) -> None:
