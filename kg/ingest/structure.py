@@ -58,6 +58,15 @@ def _is_heading(par: str) -> bool:
     return not body or body[-1] not in SENT_END
 
 
+def _is_plan_heading(par: str) -> bool:
+    """An unnumbered heading that opens with a call to act (推动高质量发展) heads the plan.
+
+    Numbered sub-headings keep their section: review sections use imperative ones too.
+    """
+    numbered = re.match(r"^(?:[一二三四五六七八九十]+、|[(（][一二三四五六七八九十]+[)）]|\\d+[.、])", par)
+    return not numbered and par.startswith(tuple(_cues()["plan_heading_verbs"]))
+
+
 def classify_heading(par: str) -> str | None:
     """Which kind of section a heading opens, or None if it says nothing about that."""
     for kind in _cues()["_section"]:
@@ -125,6 +134,8 @@ def segment(doc: Document) -> list[Sentence]:
                 headings = [par]
             else:
                 if section == "targets":  # a target list is short; what follows is the plan
+                    section = "plan"
+                elif _is_plan_heading(par):
                     section = "plan"
                 headings = headings[:1] + [par]
         for s, e in split_sentences(par, pos):
