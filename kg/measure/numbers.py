@@ -52,7 +52,7 @@ def figure_re() -> re.Pattern:
     units = "|".join(re.escape(u) for u in v["units"])
     num = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千]+(?:点[一二三四五六七八九〇零]+)?)"
     return re.compile(
-        rf"(?P<v>{num})(?P<mag>[万亿]?)(?P<u>{units})?(?:\s*(?:[-—~～至到])\s*(?P<v2>{num})(?P=mag)?(?P=u)?)?"
+        rf"(?P<v>{num})(?P<approx>余|多)?(?P<mag>[万亿]?)(?P<u>{units})?(?:\s*(?:[-—~～至到])\s*(?P<v2>{num})(?P=mag)?(?P=u)?)?"
         rf"(?P<u2>{units})?"
     )
 
@@ -94,13 +94,13 @@ def find_figures(clause: str) -> list[Figure]:
             continue
         if clause[max(0, m.start() - 1) : m.start()] in ("第", "前") and unit not in ("%",):
             continue
-        qual = next((q for q in v["qualifiers_after"] if after.startswith(q)), "")
+        qual = m.group("approx") or next((q for q in v["qualifiers_after"] if after.startswith(q)), "")
         before = clause[max(0, m.start() - 3) : m.start()]
         qual = qual or next((q for q in v["qualifiers_before"] if before.endswith(q)), "")
         if m.group("v2"):
             qual = qual or "区间"
         upper = parse_value(m.group("v2")) if m.group("v2") else None
-        end = m.end() + (len(qual) if qual and after.startswith(qual) else 0)
+        end = m.end() + (len(qual) if qual and after.startswith(qual) and not m.group("approx") else 0)
         if unit == "百分点":
             unit = "个百分点"
         if unit in ("小时", "天") and re.match(r"[\u4e00-\u9fff]", after):
