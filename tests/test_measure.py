@@ -129,3 +129,19 @@ def test_kg_indicators_prints_the_series(sample_build: Path) -> None:
     assert r.returncode == 0, r.stderr
     line = next(ln for ln in r.stdout.splitlines() if ln.startswith("吉林省,地区生产总值,growth"))
     assert "actual 6.3 (000)" in line and "target 6 左右 (000)" in line and "target 6 左右 (003)" in line
+
+
+def test_a_digest_defers_to_the_full_report(tmp_path: Path) -> None:
+    (tmp_path / "report.txt").write_text(
+        PROVINCE.format(review="全省粮食产量达到856.2亿斤。经济平稳运行。就业形势稳定。", plan="全省继续推动发展。"),
+        encoding="utf-8",
+    )
+    # a digest of the same report that lost its structure: the figure lands under the plan heading
+    (tmp_path / "digest.txt").write_text(
+        "2024年吉林省政府工作报告摘要\n二、2024年工作安排\n粮食产量达到856.2亿斤。\n", encoding="utf-8"
+    )
+    report = extract([tmp_path])
+    grain = [o for o in report.observations if o.value == 856.2]
+    assert len(grain) == 1
+    assert (grain[0].period, grain[0].status) == (2023, "actual")
+    assert len({e.doc_id for e in grain[0].evidence}) == 2

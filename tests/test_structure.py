@@ -47,3 +47,17 @@ def test_sentence_split_keeps_closing_quotes() -> None:
     text = "实施“智改数转”行动。“吉林一号”卫星发射成功！"
     spans = split_sentences(text)
     assert [text[s:e] for s, e in spans] == ["实施“智改数转”行动。", "“吉林一号”卫星发射成功！"]
+
+
+def test_unnumbered_call_to_act_heading_opens_the_plan() -> None:
+    from kg.ingest.structure import annotate
+    from kg.records import Document
+
+    text = (
+        "2023年吉林市政府工作报告速览\n关键词1稳定经济\n全年新建高标准农田40万亩。\n"
+        "推动高质量发展\n坚持把发展经济的着力点放在实体经济上。\n"
+    )
+    d = annotate(Document(id="t", path="t.txt", raw=text, text=text, offsets=list(range(len(text)))))
+    by_text = {s.text: s.section for s in d.sentences}
+    assert by_text["全年新建高标准农田40万亩。"] == "review"
+    assert by_text["坚持把发展经济的着力点放在实体经济上。"] == "plan"

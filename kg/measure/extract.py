@@ -340,4 +340,34 @@ def measure(docs: list[Document], entities: list[Entity]) -> list[Observation]:
                 merged[key].evidence.extend(o.evidence)
             else:
                 merged[key] = o
-    return [merged[k] for k in sorted(merged)]
+    return _defer_to_full_reports(docs, [merged[k] for k in sorted(merged)])
+
+
+def _defer_to_full_reports(docs: list[Document], observations: list[Observation]) -> list[Observation]:
+    """A digest restating a report of the same region and year states its facts again.
+
+    Where the two disagree on the period or status of the same figure, the fuller
+    document (more sentences, more structure) is believed and the digest's copy joins it.
+    """
+    size = {d.id: len(d.sentences) for d in docs}
+    edition = {d.id: (d.region, d.year_delivered) for d in docs}
+    groups: dict[tuple, list[Observation]] = defaultdict(list)
+    for o in observations:
+        ed = edition[o.evidence[0].doc_id]
+        groups[(o.area, o.indicator, o.value, o.unit, o.measure, ed)].append(o)
+    out = []
+    for group in groups.values():
+        if len(group) == 1:
+            out.extend(group)
+            continue
+        best = max(group, key=lambda o: (max(size[e.doc_id] for e in o.evidence), o.period, o.status))
+        best_docs = {e.doc_id for e in best.evidence}
+        for o in group:
+            if o is best:
+                continue
+            if {e.doc_id for e in o.evidence} & best_docs:
+                out.append(o)  # the same document says both: two facts, keep both
+            else:
+                best.evidence.extend(o.evidence)
+        out.append(best)
+    return sorted(out, key=observation_key)

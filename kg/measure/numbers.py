@@ -105,6 +105,10 @@ def find_figures(clause: str) -> list[Figure]:
             unit = "个百分点"
         if unit in ("小时", "天") and re.match(r"[\u4e00-\u9fff]", after):
             continue  # 24小时供水: a duration that describes a noun
+        if not raw[0].isdigit() and any(after.startswith(w) for w in v["slogan_nouns"]):
+            continue  # 中央八项规定, 四个意识: a set phrase of party language, not a count
+        if clause[max(0, m.start() - 1) : m.start()] == "·":
+            continue  # 2024·1: an issue number of a gazette
         if after.startswith("数"):
             continue  # 两位数增长: a manner of speaking, not a figure
         if raw == "一" and unit not in ("%",):
