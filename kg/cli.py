@@ -169,6 +169,33 @@ def indicators(
 
 
 @app.command()
+def viz(
+    dir: Path = DirOpt,
+    output: Path = typer.Option(None, "--output", "-o", help="Where to write the page (default DIR/explorer.html)."),
+    focus: str = typer.Option(
+        None, "--focus", help="Show this entity (label, alternative label or IRI) and its neighbours."
+    ),
+    depth: int = typer.Option(1, "--depth", min=0, max=6, help="How many steps around --focus."),
+    cls: str = typer.Option(None, "--class", help="Only this class: Enterprise, Organization, Project, Place, ..."),
+    place: str = typer.Option(None, "--place", help="Only what lies in this place or its sub-places, e.g. 吉林市."),
+    communities: bool = typer.Option(
+        False, "--communities", help="Colour by community (networkx Louvain) instead of class."
+    ),
+) -> None:
+    """Write an offline HTML explorer of the graph (open it by double-click)."""
+    from kg.graph.store import StoreError, open_store
+    from kg.viz import VizError, write_explorer
+
+    try:
+        path, n_nodes, n_edges = write_explorer(
+            open_store(dir), output or dir / "explorer.html", focus, depth, cls, place, communities
+        )
+    except (StoreError, VizError) as exc:
+        _fail(str(exc))
+    typer.echo(f"wrote {path}: {n_nodes} nodes, {n_edges} relations")
+
+
+@app.command()
 def queries() -> None:
     """List the saved queries (ontology/queries/*.rq)."""
     from kg.query import saved_queries
