@@ -187,3 +187,30 @@ def test_five_thousand_nodes_interactive_within_three_seconds(browser, tmp_path:
     assert page.errors == [] and page.blocked == []
     page.shot("explorer-5000.png")
     page.page.close()
+
+
+def test_focused_views_select_the_right_parts(sample_build: Path) -> None:
+    from kg.viz import VizError, load_data, select
+
+    data = load_data(open_store(sample_build))
+    label = {iri: n["label"] for iri, n in data.nodes.items()}
+    near = {label[i] for i in select(data, focus="吉林化纤", depth=1)}
+    assert {"吉林化纤", "吉林市"} <= near and len(near) < len(data.nodes) / 4
+    in_city = {label[i] for i in select(data, place="吉林市")}
+    assert {"吉林市", "舒兰市", "吉林化纤"} <= in_city and "长春市" not in in_city
+    projects = select(data, cls="Project")
+    assert projects and all(data.nodes[i]["cls"] == "Project" for i in projects)
+    with pytest.raises(VizError, match="no entity named"):
+        select(data, focus="不存在的企业")
+
+
+def test_kg_viz_command(sample_build: Path, tmp_path: Path) -> None:
+    from conftest import run_kg
+
+    out = tmp_path / "focus.html"
+    r = run_kg("viz", "--dir", str(sample_build), "--focus", "吉林化纤", "--depth", "2", "-o", str(out))
+    assert r.returncode == 0 and out.exists() and "nodes" in r.stdout
+    html = out.read_text(encoding="utf-8")
+    assert "https://cdn" not in html and "<link" not in html and 'src="http' not in html
+    r = run_kg("viz", "--dir", str(sample_build), "--focus", "不存在的企业")
+    assert r.returncode == 1 and "no entity named" in r.stderr and "Traceback" not in r.stderr
