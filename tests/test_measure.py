@@ -145,3 +145,9 @@ def test_a_digest_defers_to_the_full_report(tmp_path: Path) -> None:
     assert len(grain) == 1
     assert (grain[0].period, grain[0].status) == (2023, "actual")
     assert len({e.doc_id for e in grain[0].evidence}) == 2
+
+
+def test_half_is_a_share(tmp_path: Path) -> None:
+    obs = observations(tmp_path, plan="产业类项目投资占比达到一半以上。")
+    o = find(obs, 50, "%")
+    assert o[5] == "share" and o[7] == "以上" and "投资占比" in o[1]

@@ -72,6 +72,9 @@ def find_figures(clause: str) -> list[Figure]:
     """Every number in a clause that carries a unit, with its qualifier."""
     v = vocab()
     out = []
+    for m in re.finditer(r"一半(以上|左右)?", clause):
+        # 占比达到一半以上: half, as a share
+        out.append(Figure(m.start(), m.end(), 50.0, "%", m.group(1) or ""))
     for m in figure_re().finditer(clause):
         unit = m.group("u") or m.group("u2")
         if not unit:
@@ -116,4 +119,4 @@ def find_figures(clause: str) -> list[Figure]:
         if not raw[0].isdigit() and ("“" in clause[max(0, m.start() - 1) : m.start()] or "”" in after[:4]):
             continue  # “两个维护”, “四个意识”: a numbered slogan, not a figure
         out.append(Figure(m.start(), end, value, unit, qual, upper))
-    return out
+    return sorted(out, key=lambda f: f.start)
