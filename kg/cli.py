@@ -196,6 +196,35 @@ def viz(
 
 
 @app.command()
+def serve(
+    dir: Path = DirOpt,
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on (loopback unless you say otherwise)."),
+    port: int = typer.Option(8000, "--port", min=1, max=65535),
+    timeout: float = typer.Option(10.0, "--timeout", min=0.1, help="Seconds a query may run before it is stopped."),
+    max_rows: int = typer.Option(10000, "--max-rows", min=1, help="Most result rows (or triples) one answer holds."),
+    workers: int = typer.Option(2, "--workers", min=1, max=32, help="Query worker processes."),
+    allow_update: bool = typer.Option(False, "--allow-update", help="Accept SPARQL Update (needs --token)."),
+    token: str = typer.Option("", "--token", envvar="KG_UPDATE_TOKEN", help="Bearer token required for updates."),
+) -> None:
+    """Serve the build: SPARQL 1.1 endpoint at /sparql, Linked Data at /id/…, the explorer at /explorer."""
+    import uvicorn
+
+    from kg.graph.store import StoreError
+    from kg.server import Settings, create_app
+
+    if allow_update and len(token) < 12:
+        _fail("--allow-update needs --token (at least 12 characters)", 2)
+    try:
+        app_ = create_app(Settings(dir, timeout, max_rows, workers, allow_update, token))
+    except StoreError as exc:
+        _fail(str(exc))
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        typer.echo(f"warning: listening on {host}, not only on this machine", err=True)
+    typer.echo(f"SPARQL endpoint http://{host}:{port}/sparql · explorer http://{host}:{port}/explorer", err=True)
+    uvicorn.run(app_, host=host, port=port, log_level="warning")
+
+
+@app.command()
 def queries() -> None:
     """List the saved queries (ontology/queries/*.rq)."""
     from kg.query import saved_queries

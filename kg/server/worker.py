@@ -1,0 +1,228 @@
+"""Queries in worker processes, so that a runaway query can be stopped.
+
+Oxigraph's Python API has no query timeout; a worker process that holds a read-only
+store handle runs one query at a time, and the server kills it when the time is up and
+starts a fresh one. Results are capped and serialised in the worker.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from xml.sax.saxutils import escape, quoteattr
+
+SOLUTION_TYPES = {
+    "json": "application/sparql-results+json",
+    "xml": "application/sparql-results+xml",
+    "csv": "text/csv",
+    "tsv": "text/tab-separated-values",
+}
+GRAPH_TYPES = {"turtle": "text/turtle", "ntriples": "application/n-triples", "jsonld": "application/ld+json"}
+
+
+@dataclass
+class Answer:
+    status: int
+    body: bytes
+    media_type: str
+    truncated: bool = False
+
+
+def _term_json(t) -> dict:
+    import pyoxigraph as ox
+
+    if isinstance(t, ox.NamedNode):
+        return {"type": "uri", "value": t.value}
+    if isinstance(t, ox.BlankNode):
+        return {"type": "bnode", "value": t.value}
+    d = {"type": "literal", "value": t.value}
+    if t.language:
+        d["xml:lang"] = t.language
+    elif t.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+        d["datatype"] = t.datatype.value
+    return d
+
+
+def _term_xml(t) -> str:
+    import pyoxigraph as ox
+
+    if isinstance(t, ox.NamedNode):
+        return f"<uri>{escape(t.value)}</uri>"
+    if isinstance(t, ox.BlankNode):
+        return f"<bnode>{escape(t.value)}</bnode>"
+    if t.language:
+        return f"<literal xml:lang={quoteattr(t.language)}>{escape(t.value)}</literal>"
+    if t.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+        return f"<literal datatype={quoteattr(t.datatype.value)}>{escape(t.value)}</literal>"
+    return f"<literal>{escape(t.value)}</literal>"
+
+
+def _csv_cell(t) -> str:
+    if t is None:
+        return ""
+    v = t.value
+    return '"' + v.replace('"', '""') + '"' if any(c in v for c in ',"\n\r') else v
+
+
+def serialise_solutions(variables: list[str], rows: list[list], fmt: str) -> bytes:
+    import json
+
+    if fmt == "json":
+        bindings = [{v: _term_json(t) for v, t in zip(variables, row) if t is not None} for row in rows]
+        return json.dumps({"head": {"vars": variables}, "results": {"bindings": bindings}}, ensure_ascii=False).encode()
+    if fmt == "xml":
+        head = "".join(f"<variable name={quoteattr(v)}/>" for v in variables)
+        body = "".join(
+            "<result>"
+            + "".join(
+                f"<binding name={quoteattr(v)}>{_term_xml(t)}</binding>"
+                for v, t in zip(variables, row)
+                if t is not None
+            )
+            + "</result>"
+            for row in rows
+        )
+        return (
+            '<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/sparql-results#">'
+            f"<head>{head}</head><results>{body}</results></sparql>"
+        ).encode()
+    if fmt == "csv":
+        lines = [",".join(variables)] + [",".join(_csv_cell(t) for t in row) for row in rows]
+        return ("\r\n".join(lines) + "\r\n").encode()
+    lines = ["\t".join("?" + v for v in variables)] + [
+        "\t".join("" if t is None else str(t) for t in row) for row in rows
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def serialise_boolean(value: bool, fmt: str) -> bytes:
+    import json
+
+    if fmt == "json":
+        return json.dumps({"head": {}, "boolean": value}).encode()
+    if fmt == "xml":
+        return (
+            '<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/sparql-results#"><head/>'
+            f"<boolean>{str(value).lower()}</boolean></sparql>"
+        ).encode()
+    return (str(value).lower() + "\n").encode()
+
+
+def execute(store, query: str, solution_fmt: str, graph_fmt: str, max_rows: int) -> Answer:
+    """Run one query against the store and serialise its answer (used inside a worker)."""
+    import pyoxigraph as ox
+
+    try:
+        res = store.query(query, use_default_graph_as_union=True)
+    except SyntaxError as exc:
+        return Answer(400, ("malformed SPARQL: " + " ".join(str(exc).split())).encode(), "text/plain; charset=utf-8")
+    except OSError as exc:
+        return Answer(500, ("query failed: " + " ".join(str(exc).split())).encode(), "text/plain; charset=utf-8")
+    if isinstance(res, ox.QueryBoolean):
+        return Answer(200, serialise_boolean(bool(res), solution_fmt), SOLUTION_TYPES[solution_fmt])
+    if isinstance(res, ox.QuerySolutions):
+        variables = [v.value for v in res.variables]
+        rows, truncated = [], False
+        for sol in res:
+            if len(rows) >= max_rows:
+                truncated = True
+                break
+            rows.append([sol[v] for v in variables])
+        return Answer(200, serialise_solutions(variables, rows, solution_fmt), SOLUTION_TYPES[solution_fmt], truncated)
+    triples, truncated = [], False
+    for t in res:
+        if len(triples) >= max_rows:
+            truncated = True
+            break
+        triples.append(t)
+    fmt = {"turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES, "jsonld": ox.RdfFormat.JSON_LD}[graph_fmt]
+    body = ox.serialize(triples, format=fmt) or b""
+    return Answer(200, body, GRAPH_TYPES[graph_fmt], truncated)
+
+
+def _serve(path: str, conn) -> None:
+    import pyoxigraph as ox
+
+    store = ox.Store.read_only(path)
+    while True:
+        msg = conn.recv()
+        if msg is None:
+            return
+        if msg[0] == "update":
+            try:
+                writable = ox.Store(path)
+                writable.update(msg[1])
+                writable.flush()
+                del writable
+                conn.send(Answer(204, b"", "text/plain"))
+            except (SyntaxError, OSError) as exc:
+                conn.send(
+                    Answer(400, ("malformed SPARQL update: " + " ".join(str(exc).split())).encode(), "text/plain")
+                )
+            store = ox.Store.read_only(path)
+            continue
+        _, query, sfmt, gfmt, max_rows = msg
+        conn.send(execute(store, query, sfmt, gfmt, max_rows))
+
+
+class QueryPool:
+    """A few worker processes over one store; a query that overruns kills its worker."""
+
+    def __init__(self, store_path: Path, workers: int = 2, timeout: float = 10.0, max_rows: int = 10000) -> None:
+        self.path = str(store_path)
+        self.timeout = timeout
+        self.max_rows = max_rows
+        self.ctx = mp.get_context("spawn")
+        self.idle: list[tuple] = []
+        self.lock = threading.Condition()
+        for _ in range(workers):
+            self.idle.append(self._start())
+
+    def _start(self) -> tuple:
+        parent, child = self.ctx.Pipe()
+        proc = self.ctx.Process(target=_serve, args=(self.path, child), daemon=True)
+        proc.start()
+        return proc, parent
+
+    def _take(self) -> tuple:
+        with self.lock:
+            while not self.idle:
+                self.lock.wait()
+            return self.idle.pop()
+
+    def _give(self, worker: tuple) -> None:
+        with self.lock:
+            self.idle.append(worker)
+            self.lock.notify()
+
+    def run(self, message: tuple) -> Answer:
+        proc, conn = self._take()
+        conn.send(message)
+        if conn.poll(self.timeout):
+            answer = conn.recv()
+            self._give((proc, conn))
+            return answer
+        proc.kill()
+        proc.join()
+        self._give(self._start())
+        return Answer(503, f"query timed out after {self.timeout:g} s".encode(), "text/plain; charset=utf-8")
+
+    def query(self, query: str, solution_fmt: str, graph_fmt: str) -> Answer:
+        return self.run(("query", query, solution_fmt, graph_fmt, self.max_rows))
+
+    def update(self, update: str) -> Answer:
+        return self.run(("update", update))
+
+    def close(self) -> None:
+        with self.lock:
+            for proc, conn in self.idle:
+                try:
+                    conn.send(None)
+                except OSError:
+                    pass
+                proc.join(timeout=2)
+                if proc.is_alive():
+                    proc.kill()
+            self.idle.clear()

@@ -1,0 +1,223 @@
+"""`kg serve` over real HTTP on loopback: SPARQLWrapper and raw requests as clients."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from rdflib import Graph
+
+from kg.server import Settings, create_app
+
+pytestmark = pytest.mark.slow
+Q_SELECT = "SELECT ?e ?l WHERE { ?e a pk:Enterprise ; rdfs:label ?l } ORDER BY ?l"
+Q_CONSTRUCT = "CONSTRUCT { ?e rdfs:label ?l } WHERE { ?e a pk:Product ; rdfs:label ?l }"
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, settings: Settings) -> None:
+        import uvicorn
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                if httpx.get(self.url + "/health", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        raise RuntimeError("server did not start")
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(sample_build: Path):
+    s = Server(Settings(sample_build, timeout=1.5, max_rows=500))
+    yield s
+    s.stop()
+
+
+def test_sparqlwrapper_select_ask_construct(server) -> None:
+    from SPARQLWrapper import JSON, TURTLE, SPARQLWrapper
+
+    from kg.query import with_prefixes
+
+    sw = SPARQLWrapper(server.url + "/sparql")
+    sw.setQuery(with_prefixes(Q_SELECT))
+    sw.setReturnFormat(JSON)
+    labels = [b["l"]["value"] for b in sw.queryAndConvert()["results"]["bindings"]]
+    assert "吉林化纤" in labels and "一汽集团" in labels
+    sw.setQuery(with_prefixes('ASK { ?e rdfs:label "吉林碳谷"@zh ; a pk:Enterprise }'))
+    assert sw.queryAndConvert()["boolean"] is True
+    sw.setQuery(with_prefixes(Q_CONSTRUCT))
+    sw.setReturnFormat(TURTLE)
+    g = Graph().parse(data=sw.queryAndConvert(), format="turtle")
+    assert any(str(o) == "红旗H9" for o in g.objects())
+
+
+@pytest.mark.parametrize(
+    "accept,check",
+    [
+        ("application/sparql-results+json", lambda t: "吉林化纤" in json.dumps(json.loads(t), ensure_ascii=False)),
+        ("application/sparql-results+xml", lambda t: "<sparql" in t and "吉林化纤" in t),
+        ("text/csv", lambda t: t.startswith("e,l\r\n") and "吉林化纤" in t),
+        ("text/tab-separated-values", lambda t: t.startswith("?e\t?l") and '"吉林化纤"@zh' in t),
+    ],
+)
+def test_select_in_each_result_format(server, accept: str, check) -> None:
+    r = httpx.get(server.url + "/sparql", params={"query": Q_SELECT}, headers={"Accept": accept})
+    assert r.status_code == 200 and r.headers["content-type"].startswith(accept)
+    assert check(r.text)
+
+
+@pytest.mark.parametrize(
+    "accept,fmt", [("text/turtle", "turtle"), ("application/n-triples", "nt"), ("application/ld+json", "json-ld")]
+)
+def test_construct_in_each_rdf_format(server, accept: str, fmt: str) -> None:
+    r = httpx.post(
+        server.url + "/sparql",
+        content=Q_CONSTRUCT.encode(),
+        headers={"Content-Type": "application/sparql-query", "Accept": accept},
+    )
+    assert r.status_code == 200 and r.headers["content-type"].startswith(accept)
+    g = Graph().parse(data=r.text, format=fmt)
+    assert len(g) >= 20
+
+
+def test_form_post_and_cors(server) -> None:
+    r = httpx.post(server.url + "/sparql", data={"query": "ASK { ?s ?p ?o }"}, headers={"Origin": "http://example.org"})
+    assert r.status_code == 200 and r.json()["boolean"] is True
+    assert r.headers["access-control-allow-origin"] == "*"
+
+
+def test_update_and_service_are_refused(server) -> None:
+    r = httpx.post(server.url + "/sparql", data={"update": "INSERT DATA { <urn:a> <urn:b> <urn:c> }"})
+    assert r.status_code == 403
+    q = "SELECT * WHERE { SERVICE <http://127.0.0.1:1/sparql> { ?s ?p ?o } }"
+    r = httpx.get(server.url + "/sparql", params={"query": q})
+    assert r.status_code == 400 and "SERVICE" in r.text
+
+
+def test_malformed_query_gets_400_with_the_parser_message(server) -> None:
+    r = httpx.get(server.url + "/sparql", params={"query": "SELEC ?x WHERE {"})
+    assert r.status_code == 400 and r.text.startswith("malformed SPARQL") and "error at" in r.text
+
+
+def test_runaway_query_times_out_and_the_server_recovers(server) -> None:
+    t0 = time.perf_counter()
+    r = httpx.get(server.url + "/sparql", params={"query": RUNAWAY}, timeout=30)
+    assert r.status_code == 503 and "timed out" in r.text
+    assert time.perf_counter() - t0 < 10
+    assert httpx.get(server.url + "/sparql", params={"query": "ASK { ?s ?p ?o }"}).json()["boolean"] is True
+
+
+def test_row_cap(server) -> None:
+    r = httpx.get(server.url + "/sparql", params={"query": "SELECT * WHERE { ?s ?p ?o }"})
+    assert r.status_code == 200 and r.headers["x-result-truncated"] == "true"
+    assert len(r.json()["results"]["bindings"]) == 500
+
+
+def test_entity_page_both_ways(server) -> None:
+    path = "/id/enterprise/jilin-huaxian"
+    html = httpx.get(server.url + path, headers={"Accept": "text/html"})
+    assert html.status_code == 200 and "吉林化纤" in html.text and "<svg" in html.text
+    assert "undertakenBy" in html.text or "implements" in html.text
+    assert ".txt" in html.text  # evidence names its source file
+    ttl = httpx.get(server.url + path, headers={"Accept": "text/turtle"})
+    g = Graph().parse(data=ttl.text, format="turtle")
+    assert any(str(o) == "吉林化纤" for o in g.objects())
+    jl = httpx.get(server.url + path, headers={"Accept": "application/ld+json"})
+    assert jl.status_code == 200 and "吉林化纤" in jl.text and isinstance(jl.json(), list)
+    assert httpx.get(server.url + "/id/enterprise/no-such-thing").status_code == 404
+
+
+def test_health_void_and_explorer(server) -> None:
+    assert httpx.get(server.url + "/health").json()["status"] == "ok"
+    void = httpx.get(server.url + "/.well-known/void")
+    g = Graph().parse(data=void.text, format="turtle")
+    from rdflib import Namespace
+
+    void_ns = Namespace("http://rdfs.org/ns/void#")
+    ds = next(g.subjects(void_ns.sparqlEndpoint, None))
+    assert int(g.value(ds, void_ns.triples)) > 10000 and int(g.value(ds, void_ns.entities)) > 500
+    assert len(list(g.objects(ds, void_ns.classPartition))) == 7
+    page = httpx.get(server.url + "/explorer")
+    assert page.status_code == 200 and "kg-data" in page.text
+
+
+def test_updates_with_a_token(sample_build: Path, tmp_path: Path) -> None:
+    build = tmp_path / "build"
+    shutil.copytree(sample_build / "store", build / "store")
+    s = Server(Settings(build, allow_update=True, token="s3cret-token-123"))
+    try:
+        upd = {"update": 'INSERT DATA { <urn:x> <http://www.w3.org/2000/01/rdf-schema#label> "新增"@zh }'}
+        assert httpx.post(s.url + "/sparql", data=upd).status_code == 401
+        r = httpx.post(s.url + "/sparql", data=upd, headers={"Authorization": "Bearer s3cret-token-123"})
+        assert r.status_code == 204
+        ask = httpx.get(s.url + "/sparql", params={"query": 'ASK { <urn:x> ?p "新增"@zh }'})
+        assert ask.json()["boolean"] is True
+    finally:
+        s.stop()
+
+
+def test_yasgui_runs_a_query_offline(server) -> None:
+    from test_viz import CHROMIUM
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed here")
+    from playwright.sync_api import sync_playwright
+
+    blocked = []
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
+        )
+        page = b.new_page(viewport={"width": 1300, "height": 850})
+
+        def route(r):
+            if r.request.url.startswith(server.url):
+                r.continue_()
+            else:
+                blocked.append(r.request.url)
+                r.abort()
+
+        page.route("**/*", route)
+        page.goto(server.url + "/sparql")
+        page.wait_for_function("window.kgYasgui !== undefined", timeout=20000)
+        page.evaluate(
+            "q => { const t = kgYasgui.getTab(); t.setQuery(q); t.query(); }",
+            "PREFIX pk: <https://w3id.org/policykg/ontology#> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+            + Q_SELECT,
+        )
+        page.wait_for_selector("text=吉林化纤", timeout=20000)
+        page.screenshot(path=str(Path(__file__).resolve().parent.parent / "output" / "yasgui.png"))
+        b.close()
+    assert all(not u.startswith("http://127.0.0.1") for u in blocked)
