@@ -225,6 +225,46 @@ def serve(
 
 
 @app.command()
+def export(
+    format: str = typer.Option(..., "--format", "-f", help="ttl | nt | trig | jsonld | graphml | gexf | csv"),
+    dir: Path = DirOpt,
+    output: Path = typer.Option(None, "--output", "-o", help="File to write (a folder for csv). Default: in DIR."),
+) -> None:
+    """Export the graph: RDF (Turtle, N-Triples, TriG, JSON-LD), GraphML/GEXF for Gephi, or CSV tables."""
+    from kg.export import ExportError
+    from kg.export import export as run_export
+    from kg.graph.store import StoreError
+
+    try:
+        path, n = run_export(dir, format, output)
+    except (ExportError, StoreError, OSError) as exc:
+        _fail(str(exc))
+    typer.echo(
+        f"wrote {path} ({n} {'rows' if format == 'csv' else 'nodes' if format in ('graphml', 'gexf') else 'triples'})"
+    )
+
+
+@app.command()
+def push(
+    endpoint: str = typer.Option(
+        ..., "--endpoint", help="Graph Store URL, e.g. http://127.0.0.1:7878/store (Oxigraph)."
+    ),
+    graph: str = typer.Option(None, "--graph", help="Named graph IRI to replace; default: the store's default graph."),
+    dir: Path = DirOpt,
+) -> None:
+    """Upload the graph to a triple store by the SPARQL 1.1 Graph Store HTTP Protocol (PUT)."""
+    from kg.export import ExportError
+    from kg.export import push as run_push
+    from kg.graph.store import StoreError
+
+    try:
+        n = run_push(dir, endpoint, graph)
+    except (ExportError, StoreError) as exc:
+        _fail(str(exc))
+    typer.echo(f"pushed {n} triples to {endpoint}" + (f" graph <{graph}>" if graph else " (default graph)"))
+
+
+@app.command()
 def queries() -> None:
     """List the saved queries (ontology/queries/*.rq)."""
     from kg.query import saved_queries

@@ -119,6 +119,9 @@ def write_build(report: BuildReport, out_dir: Path) -> BuildReport:
     g.serialize(tmp, format="turtle", encoding="utf-8")
     tmp.replace(graph_path)
     write_store(ds.serialize(format="nquads", encoding="utf-8"), out_dir)
+    from kg.docs import write_ontology_page
+
+    write_ontology_page(out_dir / "ontology.html")
     report.triples = len(g)
     report.graph_path = graph_path
     report.seconds += time.perf_counter() - t0

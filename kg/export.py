@@ -1,0 +1,183 @@
+"""Exports of a build for the tools people already use, and push to a triple store.
+
+RDF: Turtle and N-Triples (the union of the graphs), TriG (one named graph per source
+document), JSON-LD compacted with `ontology/context.jsonld`. Networks: GraphML and GEXF
+(networkx) with labels, classes, colours and layout positions, ready for Gephi. Tables:
+entities, relations (with evidence) and observations as CSV in UTF-8 with a BOM, so that
+spreadsheet programs show the Chinese.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+FORMATS = ("ttl", "nt", "trig", "jsonld", "graphml", "gexf", "csv")
+ROOT = Path(__file__).resolve().parent.parent
+CONTEXT = ROOT / "ontology" / "context.jsonld"
+QUERIES = Path(__file__).resolve().parent / "export.json"
+
+
+class ExportError(Exception):
+    """A format or a target that cannot be written; the message says which."""
+
+
+def default_output(build_dir: Path, fmt: str) -> Path:
+    return build_dir / ("export-csv" if fmt == "csv" else f"graph.{fmt}")
+
+
+def _union_triples(store):
+    """Each triple of the union of the named graphs once, in a stable order."""
+    import pyoxigraph as ox
+
+    seen = set()
+    for q in store.quads_for_pattern(None, None, None, None):
+        t = ox.Triple(q.subject, q.predicate, q.object)
+        key = str(t)
+        if key not in seen:
+            seen.add(key)
+            yield key, t
+
+
+def write_rdf(store, build_dir: Path, fmt: str, out: Path) -> int:
+    import pyoxigraph as ox
+
+    if fmt == "ttl":
+        src = build_dir / "graph.ttl"
+        out.write_bytes(src.read_bytes())
+        return sum(1 for _ in _union_triples(store))
+    if fmt == "trig":
+        buf = io.BytesIO()
+        store.dump(buf, format=ox.RdfFormat.TRIG)
+        out.write_bytes(buf.getvalue())
+        return len(store)
+    triples = [t for _, t in sorted(_union_triples(store), key=lambda x: x[0])]
+    if fmt == "nt":
+        out.write_bytes(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
+        return len(triples)
+    from rdflib import Graph
+
+    g = Graph()
+    g.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8"), format="nt")
+    context = json.loads(CONTEXT.read_text(encoding="utf-8"))["@context"]
+    out.write_text(g.serialize(format="json-ld", context=context, auto_compact=True), encoding="utf-8")
+    return len(g)
+
+
+def _hex_rgb(color: str) -> tuple[int, int, int]:
+    c = color.lstrip("#")
+    return int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)
+
+
+def network(store):
+    """A networkx DiGraph of the entities and contract relations, with drawing attributes."""
+    import networkx as nx
+
+    from kg.viz import layout, load_data, style
+
+    data = load_data(store)
+    pos = layout(data, set(data.nodes))
+    classes = style()["classes"]
+    g = nx.DiGraph()
+    degree: dict[str, int] = {}
+    for h, _, t in data.edges:
+        degree[h] = degree.get(h, 0) + 1
+        degree[t] = degree.get(t, 0) + 1
+    for iri, n in sorted(data.nodes.items()):
+        r, gr, b = _hex_rgb(classes[n["cls"]]["color"])
+        x, y = pos[iri]
+        g.add_node(
+            iri,
+            label=n["label"],
+            cls=n["cls"],
+            alt_labels=" | ".join(n["alt"]),
+            color=classes[n["cls"]]["color"],
+            r=r,
+            g=gr,
+            b=b,
+            x=float(x),
+            y=float(y),
+            size=float(8 + 4 * degree.get(iri, 0) ** 0.5),
+        )
+    for h, p, t in data.edges:
+        g.add_edge(h, t, relation=p, label=p)
+    return g
+
+
+def write_network(store, fmt: str, out: Path) -> int:
+    import networkx as nx
+
+    g = network(store)
+    if fmt == "graphml":
+        nx.write_graphml(g, out, encoding="utf-8")
+    else:
+        for _, d in g.nodes(data=True):
+            d["viz"] = {
+                "color": {"r": d["r"], "g": d["g"], "b": d["b"], "a": 1.0},
+                "position": {"x": d["x"], "y": d["y"], "z": 0.0},
+                "size": d["size"],
+            }
+        nx.write_gexf(g, out, encoding="utf-8")
+    return g.number_of_nodes()
+
+
+def write_csv(store, out_dir: Path) -> int:
+    from kg.query import run_query
+
+    queries = json.loads(QUERIES.read_text(encoding="utf-8"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    total = 0
+    for name in ("entities", "relations", "observations"):
+        result = run_query(store, queries[name])
+        with (out_dir / f"{name}.csv").open("w", encoding="utf-8-sig", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(result.columns)
+            w.writerows(result.rows)
+        total += len(result.rows)
+    return total
+
+
+def export(build_dir: Path, fmt: str, out: Path | None = None) -> tuple[Path, int]:
+    """Write one export; returns the path and how many triples, nodes or rows it holds."""
+    from kg.graph.store import open_store
+
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown format '{fmt}' (use {', '.join(FORMATS)})")
+    store = open_store(build_dir)
+    out = out or default_output(build_dir, fmt)
+    if fmt == "csv":
+        return out, write_csv(store, out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.is_dir():
+        raise ExportError(f"{out} is a folder; give a file path with -o")
+    if fmt in ("graphml", "gexf"):
+        return out, write_network(store, fmt, out)
+    return out, write_rdf(store, build_dir, fmt, out)
+
+
+def push(build_dir: Path, endpoint: str, graph: str | None = None, timeout: float = 120.0) -> int:
+    """PUT the union graph into a store by the SPARQL 1.1 Graph Store HTTP Protocol.
+
+    `endpoint` is the store's graph-store URL (Oxigraph server: http://host:port/store;
+    Fuseki: http://host:port/dataset/data); the target is `?graph=IRI`, or `?default`.
+    """
+    import httpx
+    import pyoxigraph as ox
+
+    from kg.graph.store import open_store
+
+    store = open_store(build_dir)
+    triples = [t for _, t in sorted(_union_triples(store), key=lambda x: x[0])]
+    body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+    from urllib.parse import quote
+
+    url = endpoint + ("&" if "?" in endpoint else "?") + (f"graph={quote(graph, safe='')}" if graph else "default")
+    try:
+        r = httpx.put(url, content=body, headers={"Content-Type": "application/n-triples"}, timeout=timeout)
+    except httpx.HTTPError as exc:
+        raise ExportError(f"cannot reach {endpoint}: {exc}") from None
+    if r.status_code not in (200, 201, 204):
+        raise ExportError(f"{endpoint} answered {r.status_code}: {r.text[:200]}")
+    return len(triples)
