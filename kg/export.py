@@ -14,6 +14,8 @@ import io
 import json
 from pathlib import Path
 
+from kg.graph.store import union_triples
+
 FORMATS = ("ttl", "nt", "trig", "jsonld", "graphml", "gexf", "csv")
 ROOT = Path(__file__).resolve().parent.parent
 CONTEXT = ROOT / "ontology" / "context.jsonld"
@@ -28,32 +30,20 @@ def default_output(build_dir: Path, fmt: str) -> Path:
     return build_dir / ("export-csv" if fmt == "csv" else f"graph.{fmt}")
 
 
-def _union_triples(store):
-    """Each triple of the union of the named graphs once, in a stable order."""
-    import pyoxigraph as ox
-
-    seen = set()
-    for q in store.quads_for_pattern(None, None, None, None):
-        t = ox.Triple(q.subject, q.predicate, q.object)
-        key = str(t)
-        if key not in seen:
-            seen.add(key)
-            yield key, t
-
-
 def write_rdf(store, build_dir: Path, fmt: str, out: Path) -> int:
     import pyoxigraph as ox
 
     if fmt == "ttl":
         src = build_dir / "graph.ttl"
-        out.write_bytes(src.read_bytes())
-        return sum(1 for _ in _union_triples(store))
+        if src.resolve() != out.resolve():
+            out.write_bytes(src.read_bytes())
+        return len(union_triples(store))
     if fmt == "trig":
         buf = io.BytesIO()
         store.dump(buf, format=ox.RdfFormat.TRIG)
         out.write_bytes(buf.getvalue())
         return len(store)
-    triples = [t for _, t in sorted(_union_triples(store), key=lambda x: x[0])]
+    triples = union_triples(store)
     if fmt == "nt":
         out.write_bytes(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
         return len(triples)
@@ -169,8 +159,8 @@ def push(build_dir: Path, endpoint: str, graph: str | None = None, timeout: floa
     from kg.graph.store import open_store
 
     store = open_store(build_dir)
-    triples = [t for _, t in sorted(_union_triples(store), key=lambda x: x[0])]
-    body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+    body = ox.serialize(union_triples(store), format=ox.RdfFormat.N_TRIPLES)
+    n = len(union_triples(store))
     from urllib.parse import quote
 
     url = endpoint + ("&" if "?" in endpoint else "?") + (f"graph={quote(graph, safe='')}" if graph else "default")
@@ -180,4 +170,4 @@ def push(build_dir: Path, endpoint: str, graph: str | None = None, timeout: floa
         raise ExportError(f"cannot reach {endpoint}: {exc}") from None
     if r.status_code not in (200, 201, 204):
         raise ExportError(f"{endpoint} answered {r.status_code}: {r.text[:200]}")
-    return len(triples)
+    return n

@@ -96,8 +96,9 @@ def extract(
 def write_build(report: BuildReport, out_dir: Path) -> BuildReport:
     """Graph the records and write graph.ttl and the Oxigraph store into out_dir."""
     from kg.gazetteer import gazetteer
-    from kg.graph.build import build_dataset, union_graph
-    from kg.graph.store import write_store
+    from kg.graph.build import build_dataset
+    from kg.graph.namespaces import PREFIXES
+    from kg.graph.store import open_store, write_store, write_turtle
     from kg.resolve import place_iri
 
     t0 = time.perf_counter()
@@ -113,16 +114,13 @@ def write_build(report: BuildReport, out_dir: Path) -> BuildReport:
         report.documents, report.entities, report.relations, regions, report.co_mentions, report.observations
     )
     out_dir.mkdir(parents=True, exist_ok=True)
-    g = union_graph(ds)
-    graph_path = out_dir / "graph.ttl"
-    tmp = graph_path.with_suffix(".ttl.tmp")
-    g.serialize(tmp, format="turtle", encoding="utf-8")
-    tmp.replace(graph_path)
     write_store(ds.serialize(format="nquads", encoding="utf-8"), out_dir)
+    graph_path = out_dir / "graph.ttl"
+    prefixes = {p: str(ns) for p, ns in PREFIXES.items() if p not in ("id",)}
+    report.triples = write_turtle(open_store(out_dir), graph_path, prefixes)
     from kg.docs import write_ontology_page
 
     write_ontology_page(out_dir / "ontology.html")
-    report.triples = len(g)
     report.graph_path = graph_path
     report.seconds += time.perf_counter() - t0
     return report

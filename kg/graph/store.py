@@ -29,6 +29,28 @@ def write_store(nquads: bytes, build_dir: Path) -> Path:
     return path
 
 
+def union_triples(store) -> list:
+    """Each triple of the union of the named graphs once, sorted, so output is reproducible."""
+    import pyoxigraph as ox
+
+    seen: dict[str, object] = {}
+    for q in store.quads_for_pattern(None, None, None, None):
+        t = ox.Triple(q.subject, q.predicate, q.object)
+        seen.setdefault(str(t), t)
+    return [seen[k] for k in sorted(seen)]
+
+
+def write_turtle(store, path: Path, prefixes: dict[str, str]) -> int:
+    """graph.ttl from the store: Oxigraph's serialiser is far faster than rdflib's."""
+    import pyoxigraph as ox
+
+    triples = union_triples(store)
+    tmp = path.with_suffix(".ttl.tmp")
+    ox.serialize(triples, str(tmp), ox.RdfFormat.TURTLE, prefixes=prefixes)
+    tmp.replace(path)
+    return len(triples)
+
+
 def open_store(build_dir: Path, read_only: bool = True):
     import pyoxigraph as ox
 
