@@ -28,8 +28,9 @@ def build(
         None, help="Files and folders to read (.txt .md .docx .pdf .html). Default: the bundled Jilin corpus."
     ),
     dir: Path = DirOpt,
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, max=64, help="Processes that analyse documents in parallel."),
 ) -> None:
-    """Read reports and write DIR/graph.ttl and DIR/store (Oxigraph)."""
+    """Read reports and write DIR/graph.ttl and DIR/store (Oxigraph); unchanged documents come from DIR/cache."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
@@ -47,8 +48,10 @@ def build(
             if error:
                 progress.console.print(f"skipped: {error}", soft_wrap=True, markup=False, highlight=False)
 
-        report = run_build(list(paths) if paths else None, dir, on_document)
-    if not report.documents:
+        report = run_build(list(paths) if paths else None, dir, on_document, jobs=jobs)
+    if report.up_to_date:
+        Console(stderr=True).print(f"{dir} is up to date: inputs and pipeline unchanged since the last build")
+    elif not report.documents:
         _fail("no readable documents" + (": " + "; ".join(report.errors) if report.errors else ""))
     table = Table(title=f"kg build → {report.graph_path}")
     table.add_column("what")

@@ -27,8 +27,15 @@ class BuildReport:
     triples: int = 0
     seconds: float = 0.0
     graph_path: Path | None = None
+    cached_summary: list[tuple[str, str]] | None = None  # an unchanged build: nothing was redone
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.cached_summary is not None
 
     def summary(self) -> list[tuple[str, str]]:
+        if self.cached_summary is not None:
+            return self.cached_summary
         rows = [
             ("documents", str(len(self.documents))),
             ("sentences", str(sum(len(d.sentences) for d in self.documents))),
@@ -52,39 +59,102 @@ def default_paths() -> list[Path]:
     return [CORPUS]
 
 
-def extract(
-    paths: list[Path], on_document: Callable[[str, str | None, int], None] | None = None, nlp=None
-) -> BuildReport:
-    """Read and analyse every document; errors name the file and the batch goes on."""
-    from kg.ingest import IngestError, discover, load_document
-    from kg.measure.extract import measure
+def analyse_file(path: Path, model: str | None = None):
+    """One document, read and recognised: (Document, mentions), or the error message.
+
+    A pure function of the file, so it can run in any process and its result be cached.
+    """
+    from kg.ingest import IngestError, load_document
     from kg.nlp import load, recognise
+
+    try:
+        doc = load_document(path)
+    except IngestError as exc:
+        return str(exc)
+    return doc, recognise(doc, load(model=model) if model else load())
+
+
+def _analyse_all(files: list[Path], jobs: int, cache, model: str | None, on_result) -> None:
+    """Analyse what the cache lacks, in `jobs` processes, and report results in file order."""
+    from kg.cache import content_key
+
+    keys = {f: content_key(f) for f in files}
+    todo = [f for f in files if cache is None or cache.get(keys[f]) is None]
+    fresh: dict[Path, object] = {}
+    if jobs > 1 and len(todo) > 1:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
+            for f, result in zip(todo, pool.map(analyse_file, todo, [model] * len(todo))):
+                fresh[f] = result
+    for f in files:
+        result = fresh.get(f)
+        if result is None and f in todo:
+            result = analyse_file(f, model)
+        elif result is None:
+            result = cache.get(keys[f])
+        if cache is not None and f in todo and not isinstance(result, str):
+            cache.put(keys[f], result)
+        if not isinstance(result, str):
+            result[0].path = str(f)  # the same content may have moved
+        on_result(f, result)
+
+
+def extract(
+    paths: list[Path],
+    on_document: Callable[[str, str | None, int], None] | None = None,
+    nlp=None,
+    jobs: int = 1,
+    cache_dir: Path | None = None,
+    model: str | None = None,
+) -> BuildReport:
+    """Read and analyse every document; errors name the file and the batch goes on.
+
+    The result does not depend on `jobs`: documents are merged in file order.
+    """
+    from kg.cache import DocumentCache
+    from kg.ingest import discover
+    from kg.measure.extract import measure
+    from kg.nlp import recognise
     from kg.relate import co_mentions, relate
     from kg.resolve import Resolver
 
     t0 = time.perf_counter()
     report = BuildReport()
     files, report.errors = discover(paths)
-    nlp = nlp or load()
     resolver = Resolver()
-    for f in files:
-        try:
-            doc = load_document(f)
-        except IngestError as exc:
-            report.errors.append(str(exc))
+    cache = DocumentCache(cache_dir) if cache_dir else None
+
+    def on_result(f: Path, result) -> None:
+        if isinstance(result, str):
+            report.errors.append(result)
             if on_document:
-                on_document(str(f), str(exc), len(files))
-            continue
+                on_document(str(f), result, len(files))
+            return
+        doc, mentions = result
         if any(d.id == doc.id for d in report.documents):
             report.errors.append(f"{f}: same content as an earlier file, skipped")
             if on_document:
                 on_document(str(f), "duplicate", len(files))
-            continue
-        mentions = recognise(doc, nlp)
+            return
+        if nlp is not None:
+            mentions = recognise(doc, nlp)
         resolver.add(doc, mentions)
         report.documents.append(doc)
         if on_document:
             on_document(str(f), None, len(files))
+
+    if nlp is not None:  # a caller's own pipeline (training experiments): no cache, one process
+        from kg.ingest import IngestError, load_document
+
+        for f in files:
+            try:
+                on_result(f, (load_document(f), []))
+            except IngestError as exc:
+                on_result(f, str(exc))
+    else:
+        _analyse_all(files, jobs, cache, model, on_result)
     report.entities = resolver.entities()
     report.relations = relate(report.documents, report.entities)
     report.co_mentions = dict(co_mentions(report.documents, report.entities))
@@ -126,8 +196,39 @@ def write_build(report: BuildReport, out_dir: Path) -> BuildReport:
     return report
 
 
-def build(paths: list[Path] | None, out_dir: Path, on_document=None, nlp=None) -> BuildReport:
-    report = extract(paths or default_paths(), on_document, nlp)
+def _manifest(paths: list[Path]) -> dict:
+    from kg.cache import content_key, fingerprint
+    from kg.ingest import discover
+
+    files, errors = discover(paths)
+    return {"fingerprint": fingerprint(), "files": [[str(f), content_key(f)] for f in files], "errors": errors}
+
+
+def build(paths: list[Path] | None, out_dir: Path, on_document=None, nlp=None, jobs: int = 1) -> BuildReport:
+    """Extract (with the document cache in out_dir/cache) and write the graph and the store.
+
+    When the inputs and the pipeline are exactly those of the last build in out_dir,
+    nothing is redone: the build is already there.
+    """
+    import json
+
+    paths = paths or default_paths()
+    manifest_path = out_dir / "manifest.json"
+    manifest = _manifest(paths) if nlp is None else None
+    if manifest and manifest_path.exists() and (out_dir / "graph.ttl").exists() and (out_dir / "store").is_dir():
+        old = json.loads(manifest_path.read_text(encoding="utf-8"))
+        if {k: old.get(k) for k in manifest} == manifest:
+            report = BuildReport(errors=list(manifest["errors"]), graph_path=out_dir / "graph.ttl")
+            report.cached_summary = [tuple(r) for r in old["summary"]]
+            if on_document:
+                for f, _ in manifest["files"]:
+                    on_document(f, None, len(manifest["files"]))
+            return report
+    report = extract(paths, on_document, nlp, jobs=jobs, cache_dir=None if nlp else out_dir / "cache")
     if not report.documents:
         return report
-    return write_build(report, out_dir)
+    report = write_build(report, out_dir)
+    if manifest:
+        manifest["summary"] = report.summary()
+        manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    return report
