@@ -1,0 +1,126 @@
+"""Saved queries on graphs of 10k, 100k and 1M triples: p50/p95 latency in Oxigraph,
+and rdflib's own SPARQL engine beside it on the smallest graph (same run, same queries).
+
+    python -m benchmarks.bench_query [--dir output] [--repeat 5]
+
+The graphs are made from the sample build: 10k is a random fifth of its triples, 100k and
+1M are 2 and 20 copies of it with every resource IRI renamed per copy (labels kept, so the
+label-anchored queries find one match per copy).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ID = "https://w3id.org/policykg/id/"
+
+
+def copies(triples, k: int):
+    import pyoxigraph as ox
+
+    def rename(t, c):
+        if isinstance(t, ox.NamedNode) and t.value.startswith(ID) and c:
+            return ox.NamedNode(f"{t.value}-c{c}")
+        return t
+
+    for c in range(k):
+        for t in triples:
+            yield ox.Quad(rename(t.subject, c), t.predicate, rename(t.object, c))
+
+
+def timings(fn, repeat: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def pct(xs: list[float], p: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+
+
+def main() -> None:
+    import pyoxigraph as ox
+
+    from kg.graph.store import open_store, union_triples
+    from kg.query import saved_queries, with_prefixes
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--dir", default=str(ROOT / "output"))
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--json", default=str(ROOT / "output" / "bench_query.json"))
+    a = ap.parse_args()
+    base = union_triples(open_store(Path(a.dir)))
+    rng = random.Random(5)
+    sizes = {
+        "10k": [ox.Quad(t.subject, t.predicate, t.object) for t in base if rng.random() < 10000 / len(base)],
+        "100k": list(copies(base, 2)),
+        "1M": list(copies(base, 20)),
+    }
+    queries = {n: with_prefixes(p.read_text(encoding="utf-8")) for n, p in saved_queries().items()}
+    rows = []
+    for size, quads in sizes.items():
+        store = ox.Store()
+        store.bulk_extend(quads)
+        for name, q in queries.items():
+            ts = timings(lambda q=q, store=store: list(store.query(q)), a.repeat)
+            row = {
+                "size": size,
+                "triples": len(store),
+                "query": name,
+                "engine": "oxigraph",
+                "p50_ms": round(pct(ts, 50) * 1000, 2),
+                "p95_ms": round(pct(ts, 95) * 1000, 2),
+            }
+            rows.append(row)
+        if size == "10k":
+            from rdflib import Graph
+
+            g = Graph()
+            g.parse(
+                data=ox.serialize(
+                    [ox.Triple(x.subject, x.predicate, x.object) for x in quads], format=ox.RdfFormat.N_TRIPLES
+                ).decode(),
+                format="nt",
+            )
+            for name, q in queries.items():
+                ts = timings(lambda q=q, g=g: list(g.query(q)), 1)
+                rows.append(
+                    {
+                        "size": size,
+                        "triples": len(g),
+                        "query": name,
+                        "engine": "rdflib",
+                        "p50_ms": round(ts[0] * 1000, 2),
+                        "p95_ms": round(ts[0] * 1000, 2),
+                    }
+                )
+        ox_rows = [r for r in rows if r["size"] == size and r["engine"] == "oxigraph"]
+        worst = max(ox_rows, key=lambda r: r["p95_ms"])
+        print(
+            f"{size:>5} ({len(store)} triples): oxigraph median p50 "
+            f"{statistics.median(r['p50_ms'] for r in ox_rows):.2f} ms,"
+            f" worst p95 {worst['p95_ms']:.1f} ms ({worst['query']})",
+            flush=True,
+        )
+    rd = [r for r in rows if r["engine"] == "rdflib"]
+    ox10 = {r["query"]: r for r in rows if r["engine"] == "oxigraph" and r["size"] == "10k"}
+    ratios = [r["p50_ms"] / max(ox10[r["query"]]["p50_ms"], 0.01) for r in rd]
+    print(
+        f"rdflib on 10k: median {statistics.median(r['p50_ms'] for r in rd):.1f} ms per query,"
+        f" {statistics.median(ratios):.0f}× Oxigraph (median ratio)"
+    )
+    Path(a.json).write_text(json.dumps(rows, indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

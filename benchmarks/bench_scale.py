@@ -1,0 +1,118 @@
+"""Build throughput on synthetic corpora of 1×, 10× (and 100×) the sample.
+
+    python -m benchmarks.bench_scale [--scales 1 10] [--jobs 2]
+
+Each synthetic corpus is made of the sample's documents recombined: sentences are shuffled
+between documents of the same kind and the names of enterprises are renamed per copy (吉林
+→ a different two-character prefix), so the recogniser meets new names. For each scale:
+characters per second of a cold build (a new process, empty cache), of a warm rebuild
+(nothing changed), peak memory (max RSS of the build process), triples, and the ratio to
+bare jieba segmentation of the same text measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT / "kg" / "data" / "corpus"
+PREFIXES = ["松江", "长白", "辽河", "黑水", "龙泉", "青山", "红岩", "金川", "白云", "东湖", "西岭", "南湖"]
+
+
+def synthesise(out: Path, scale: int, seed: int = 11) -> int:
+    rng = random.Random(seed)
+    docs = [(p.name, p.read_text(encoding="utf-8")) for p in sorted(CORPUS.glob("*.txt"))]
+    chars = 0
+    for copy in range(scale):
+        prefix = PREFIXES[copy % len(PREFIXES)] + (str(copy // len(PREFIXES)) if copy >= len(PREFIXES) else "")
+        for name, text in docs:
+            lines = text.split("\n")
+            head, body = lines[:3], lines[3:]
+            if copy:
+                rng.shuffle(body)
+                body = [ln.replace("吉林化纤", prefix + "化纤").replace("吉林碳谷", prefix + "碳谷") for ln in body]
+            new = "\n".join(head + body)
+            (out / f"{copy:03d}_{name}").write_text(new, encoding="utf-8")
+            chars += len(new)
+    return chars
+
+
+def time_jieba(folder: Path) -> float:
+    import jieba
+
+    jieba.initialize()
+    texts = [p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))]
+    t = time.perf_counter()
+    for text in texts:
+        jieba.lcut(text)
+    return time.perf_counter() - t
+
+
+def timed_build(src: Path, out: Path, jobs: int) -> tuple[float, int]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "kg.cli", "build", str(src), "--dir", str(out), "--jobs", str(jobs)],
+        check=True,
+        capture_output=True,
+    )
+    seconds = time.perf_counter() - t
+    peak_kb = max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, before)
+    return seconds, peak_kb
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scales", type=int, nargs="+", default=[1, 10])
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--json", default=str(ROOT / "output" / "bench_scale.json"))
+    a = ap.parse_args()
+    rows = []
+    for scale in a.scales:
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            src = tmp / "corpus"
+            src.mkdir()
+            chars = synthesise(src, scale)
+            jieba_s = time_jieba(src)
+            cold, peak = timed_build(src, tmp / "out", a.jobs)
+            warm, _ = timed_build(src, tmp / "out", a.jobs)
+            triples = sum(
+                1
+                for ln in (tmp / "out" / "graph.ttl").read_text(encoding="utf-8").splitlines()
+                if ln.rstrip().endswith((".", ";", ",")) and not ln.startswith("@prefix")
+            )
+            row = {
+                "scale": scale,
+                "documents": scale * 5,
+                "characters": chars,
+                "jieba_s": round(jieba_s, 2),
+                "cold_s": round(cold, 2),
+                "warm_s": round(warm, 2),
+                "chars_per_s": round(chars / cold),
+                "jieba_chars_per_s": round(chars / jieba_s),
+                "build_over_jieba": round(cold / jieba_s, 1),
+                "warm_over_cold": round(warm / cold, 3),
+                "peak_rss_mb": round(peak / 1024),
+                "triples_approx": triples,
+            }
+            rows.append(row)
+            print(json.dumps(row, ensure_ascii=False), flush=True)
+    if len(rows) > 1:
+        base = rows[0]
+        for r in rows[1:]:
+            print(f"{r['scale']}× takes {r['cold_s'] / base['cold_s']:.1f}× the time of 1×")
+    Path(a.json).parent.mkdir(parents=True, exist_ok=True)
+    Path(a.json).write_text(json.dumps(rows, indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
