@@ -168,6 +168,7 @@ def write_build(report: BuildReport, out_dir: Path) -> BuildReport:
     from kg.gazetteer import gazetteer
     from kg.graph.build import build_dataset
     from kg.graph.namespaces import PREFIXES
+    from kg.graph.sink import QuadSink
     from kg.graph.store import open_store, write_store, write_turtle
     from kg.resolve import place_iri
 
@@ -180,11 +181,17 @@ def write_build(report: BuildReport, out_dir: Path) -> BuildReport:
             iri = place_iri(gaz.by_code[d.region])
             if iri in known:
                 regions[d.id] = URIRef(iri)
-    ds = build_dataset(
-        report.documents, report.entities, report.relations, regions, report.co_mentions, report.observations
-    )
     out_dir.mkdir(parents=True, exist_ok=True)
-    write_store(ds.serialize(format="nquads", encoding="utf-8"), out_dir)
+    quads = out_dir / "graph.nq.tmp"
+    sink = QuadSink(quads)
+    try:
+        build_dataset(
+            sink, report.documents, report.entities, report.relations, regions, report.co_mentions, report.observations
+        )
+    finally:
+        sink.close()
+    write_store(quads, out_dir)
+    quads.unlink()
     graph_path = out_dir / "graph.ttl"
     prefixes = {p: str(ns) for p, ns in PREFIXES.items() if p not in ("id",)}
     report.triples = write_turtle(open_store(out_dir), graph_path, prefixes)

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import hashlib
 
-from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
 
-from kg.graph.namespaces import GEO, ID, PK, QB, SDMX_ATTR, SDMX_DIM, SDMX_MEAS, bind_all
+from kg.graph.namespaces import GEO, ID, PK, QB, SDMX_ATTR, SDMX_DIM, SDMX_MEAS
 from kg.records import Document, Entity, Observation, Relation, Sentence
 
 SHARED = URIRef(ID + "graph/entities")
@@ -40,7 +40,7 @@ def _year(y: int | None) -> Literal | None:
     return Literal(str(y), datatype=XSD.gYear) if y else None
 
 
-def add_document(ds: Dataset, doc: Document, region_iri: URIRef | None, used: set[int]) -> None:
+def add_document(ds, doc: Document, region_iri: URIRef | None, used: set[int]) -> None:
     g = ds.graph(doc_graph_iri(doc.id))
     d = doc_iri(doc.id)
     g.add((d, RDF.type, PK.Document))
@@ -73,7 +73,7 @@ def add_sentence(g: Graph, doc: Document, s: Sentence) -> None:
     g.add((node, PK.endOffset, Literal(end)))
 
 
-def add_entity(ds: Dataset, e: Entity, slug_pinyin: str = "") -> None:
+def add_entity(ds, e: Entity, slug_pinyin: str = "") -> None:
     g = ds.graph(SHARED if not e.code else GAZETTEER)
     n = URIRef(e.iri)
     g.add((n, RDF.type, PK[e.cls]))
@@ -98,7 +98,7 @@ def statement_iri(r: Relation, key: str) -> URIRef:
     return URIRef(f"{ID}evidence/{h}")
 
 
-def add_relation(ds: Dataset, r: Relation) -> None:
+def add_relation(ds, r: Relation) -> None:
     triple = (URIRef(r.head), PK[r.prop], URIRef(r.tail))
     if not r.evidence or all(ev.doc_id == "" for ev in r.evidence):
         g = ds.graph(GAZETTEER)
@@ -130,7 +130,7 @@ def indicator_iri(name: str) -> URIRef:
     return URIRef(f"{ID}indicator/{slug(name)}-{hashlib.sha1(name.encode()).hexdigest()[:6]}")
 
 
-def add_observations(ds: Dataset, observations: list[Observation]) -> None:
+def add_observations(ds, observations: list[Observation]) -> None:
     """qb:Observation nodes in the graph of their first document; indicators are shared."""
     from kg.measure.extract import observation_key
     from kg.measure.registry import english_label
@@ -171,7 +171,7 @@ def add_observations(ds: Dataset, observations: list[Observation]) -> None:
         g.add((n, PK.confidence, Literal(round(first.confidence, 3), datatype=XSD.decimal)))
 
 
-def add_co_mentions(ds: Dataset, counts: dict[tuple[str, str], int]) -> None:
+def add_co_mentions(ds, counts: dict[tuple[str, str], int]) -> None:
     """Weaker than any contract relation: a direct pk:coMentionedWith and a counted node."""
     g = ds.graph(COMENTIONS)
     for (a, b), n in sorted(counts.items()):
@@ -184,15 +184,15 @@ def add_co_mentions(ds: Dataset, counts: dict[tuple[str, str], int]) -> None:
 
 
 def build_dataset(
+    ds,
     docs: list[Document],
     entities: list[Entity],
     relations: list[Relation],
     region_iris: dict[str, URIRef],
     co_mentions: dict[tuple[str, str], int] | None = None,
     observations: list[Observation] | None = None,
-) -> Dataset:
-    ds = Dataset()
-    bind_all(ds)
+):
+    """Write every record into `ds`: anything with `graph(name).add(triple)` (a QuadSink, an rdflib Dataset)."""
     used: dict[str, set[int]] = {d.id: set() for d in docs}
     for e in entities:
         for m in e.mentions:
@@ -213,11 +213,3 @@ def build_dataset(
     add_co_mentions(ds, co_mentions or {})
     add_observations(ds, observations or [])
     return ds
-
-
-def union_graph(ds: Dataset) -> Graph:
-    g = Graph()
-    bind_all(g)
-    for s, p, o, _ in ds.quads((None, None, None, None)):
-        g.add((s, p, o))
-    return g

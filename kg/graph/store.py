@@ -16,14 +16,18 @@ class StoreError(Exception):
     """A build directory without a usable store; the message says what to run."""
 
 
-def write_store(nquads: bytes, build_dir: Path) -> Path:
+def write_store(nquads: bytes | Path, build_dir: Path) -> Path:
+    """A fresh store from N-Quads (bytes, or a file streamed from disk)."""
     import pyoxigraph as ox
 
     path = build_dir / STORE_DIR
     if path.exists():
         shutil.rmtree(path)
     store = ox.Store(str(path))
-    store.bulk_load(nquads, format=ox.RdfFormat.N_QUADS)
+    if isinstance(nquads, Path):
+        store.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+    else:
+        store.bulk_load(nquads, format=ox.RdfFormat.N_QUADS)
     store.flush()
     del store
     return path
