@@ -181,43 +181,26 @@ def test_updates_with_a_token(sample_build: Path, tmp_path: Path) -> None:
         s.stop()
 
 
-def test_yasgui_runs_a_query_offline(server) -> None:
-    from test_viz import CHROMIUM
-
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not installed here")
-    from playwright.sync_api import sync_playwright
-
+def test_yasgui_runs_a_query_offline(server, browser) -> None:
     blocked = []
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-            ],
-        )
-        page = b.new_page(viewport={"width": 1300, "height": 850})
+    page = browser.new_page(viewport={"width": 1300, "height": 850})
 
-        def route(r):
-            if r.request.url.startswith(server.url):
-                r.continue_()
-            else:
-                blocked.append(r.request.url)
-                r.abort()
+    def route(r):
+        if r.request.url.startswith(server.url):
+            r.continue_()
+        else:
+            blocked.append(r.request.url)
+            r.abort()
 
-        page.route("**/*", route)
-        page.goto(server.url + "/sparql")
-        page.wait_for_function("window.kgYasgui !== undefined", timeout=20000)
-        page.evaluate(
-            "q => { const t = kgYasgui.getTab(); t.setQuery(q); t.query(); }",
-            "PREFIX pk: <https://w3id.org/policykg/ontology#> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
-            + Q_SELECT,
-        )
-        page.wait_for_selector("text=吉林化纤", timeout=20000)
-        page.screenshot(path=str(Path(__file__).resolve().parent.parent / "output" / "yasgui.png"))
-        b.close()
+    page.route("**/*", route)
+    page.goto(server.url + "/sparql")
+    page.wait_for_function("window.kgYasgui !== undefined", timeout=20000)
+    page.evaluate(
+        "q => { const t = kgYasgui.getTab(); t.setQuery(q); t.query(); }",
+        "PREFIX pk: <https://w3id.org/policykg/ontology#> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+        + Q_SELECT,
+    )
+    page.wait_for_selector("text=吉林化纤", timeout=20000)
+    page.screenshot(path=str(Path(__file__).resolve().parent.parent / "output" / "yasgui.png"))
+    page.close()
     assert all(not u.startswith("http://127.0.0.1") for u in blocked)
