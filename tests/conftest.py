@@ -63,3 +63,15 @@ def browser():
         )
         yield b
         b.close()
+
+
+def assert_conforms(graph_ttl: Path) -> None:
+    """Validate a built graph against ontology/shapes.ttl with pyshacl."""
+    from pyshacl import validate
+    from rdflib import Graph
+
+    data = Graph().parse(graph_ttl)
+    shapes = Graph().parse(ROOT / "ontology" / "shapes.ttl")
+    ontology = Graph().parse(ROOT / "ontology" / "policykg.ttl")
+    conforms, _, text = validate(data, shacl_graph=shapes, ont_graph=ontology, inference="none")
+    assert conforms, text[:2000]

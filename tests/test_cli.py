@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import assert_conforms
 from conftest import run_kg as kg
 
 
@@ -47,6 +48,7 @@ def test_build_query_and_stats_on_written_reports(tmp_path: Path) -> None:
     r = kg("build", str(src), "--dir", str(out))
     assert r.returncode == 0, r.stderr
     assert "empty.txt: empty document" in r.stderr and (out / "graph.ttl").exists()
+    assert_conforms(out / "graph.ttl")
     r = kg("query", "SELECT ?l WHERE { ?e a pk:Place ; rdfs:label ?l } ORDER BY ?l", "--dir", str(out), "-f", "csv")
     assert r.returncode == 0 and "舒兰市" in r.stdout and "吉林省" in r.stdout
     r = kg("query", "SELEC ?x WHERE {", "--dir", str(out))

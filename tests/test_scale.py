@@ -43,6 +43,9 @@ def test_incremental_build_after_an_edit_equals_a_clean_build(tmp_path: Path) ->
     clean2 = tmp_path / "clean2"
     build([src], clean2)
     assert (inc / "graph.ttl").read_bytes() == (clean2 / "graph.ttl").read_bytes()
+    from conftest import assert_conforms
+
+    assert_conforms(inc / "graph.ttl")
 
 
 def test_unchanged_rebuild_is_up_to_date(tmp_path: Path) -> None:
