@@ -19,7 +19,6 @@ from kg.records import Document, Entity, Evidence, Observation
 
 CLAUSE_SPLIT = re.compile(r"[，,；;：:。！？!?]")
 YEAR = re.compile(r"(?:^|到|至|在|截至|截止|于)(20\d{2})年")
-DISTRIBUTIVE_TAILS = ("产业增加值", "增加值", "产销量", "产量", "销量", "产值", "投资", "收入", "总额", "营收")
 NAME_CLASSES = {"Project", "Programme", "Product", "Organization", "Enterprise", "Industry"}
 AREA_CLASSES = {"Enterprise", "Project", "Place"}
 
@@ -217,7 +216,7 @@ class ObservationExtractor:
         if len(items) != len(figures):
             return [canonical_indicator(head)] * len(figures) if len(head) >= 2 else []
         last = items[-1]
-        tail = next((t for t in DISTRIBUTIVE_TAILS if t in last), "")
+        tail = next((t for t in self.v["distributive_tails"] if t in last), "")
         if tail:
             base = last[last.index(tail) :]
             items = [x if tail in x else x + base for x in items]
@@ -277,15 +276,12 @@ class ObservationExtractor:
         )
 
 
-MODIFIER_UNITS = ("万元", "亿元", "元", "万吨", "吨", "万千瓦", "千瓦", "万平方米", "平方米")
-
-
 def _drop_modifiers(clause: str, figures: list[Figure]) -> list[Figure]:
     """5000万元以上项目405个: a threshold before a noun modifies it; only 405个 is measured."""
     out = []
     for i, f in enumerate(figures):
         later = figures[i + 1 :]
-        threshold = f.qualifier in ("以上", "以下") or f.unit in MODIFIER_UNITS
+        threshold = f.qualifier in ("以上", "以下") or f.unit in vocab()["modifier_units"]
         if later and threshold and re.match(r"[\u4e00-\u9fff]", clause[f.end : f.end + 1]):
             between = clause[f.end : later[0].start]
             if not re.search(r"[、和及与]", between):

@@ -15,9 +15,6 @@ from kg.records import Entity
 from kg.relate.context import Context, Edges
 from kg.resolve import normalise, resolution_key
 
-JOINERS = ("和", "与", "、", "及")
-MAKER_SUFFIXES = ("汽车", "集团", "公司", "股份")
-
 
 def _forms(e: Entity) -> list[str]:
     return sorted({normalise(e.label)} | {normalise(a) for a in e.alt_labels}, key=len, reverse=True)
@@ -28,7 +25,7 @@ def _evidence(ctx: Context, e: Entity, rule: str, confidence: float):
     return ctx.evidence(m, rule, confidence) if m else None
 
 
-def _prefix_owner(form: str, owners: list[tuple[str, Entity]]) -> list[tuple[str, Entity]]:
+def _prefix_owner(form: str, owners: list[tuple[str, Entity]], joiners: tuple[str, ...]) -> list[tuple[str, Entity]]:
     """Owners whose form begins `form`, following 和/与/、 to a second owner."""
     out = []
     rest = form
@@ -38,7 +35,7 @@ def _prefix_owner(form: str, owners: list[tuple[str, Entity]]) -> list[tuple[str
             break
         out.append(hit)
         rest = rest[len(hit[0]) :]
-        if not rest.startswith(JOINERS):
+        if not rest.startswith(joiners):
             break
         rest = rest[1:]
     return out
@@ -53,7 +50,7 @@ def undertaken_by_name(ctx: Context, edges: Edges) -> None:
         if p.cls != "Project":
             continue
         for form in _forms(p):
-            hits = _prefix_owner(form, owners)
+            hits = _prefix_owner(form, owners, tuple(ctx.rules["names"]["owner_joiners"]))
             for _, owner in hits:
                 edges.add(p, "undertakenBy", owner, _evidence(ctx, p, "name-begins-with-owner", 0.9))
             if hits:
@@ -89,7 +86,7 @@ def produces_by_name(ctx: Context, edges: Edges) -> None:
             continue
         for f in _forms(e):
             makers.append((f, e))
-            for suf in MAKER_SUFFIXES:
+            for suf in ctx.rules["names"]["maker_suffixes"]:
                 if f.endswith(suf) and len(f) - len(suf) >= 2:
                     makers.append((f[: -len(suf)], e))
     makers.sort(key=lambda x: (-len(x[0]), x[0]))
