@@ -17,6 +17,8 @@ import statistics
 import time
 from pathlib import Path
 
+from benchmarks.common import pct
+
 ROOT = Path(__file__).resolve().parent.parent
 ID = "https://w3id.org/policykg/id/"
 
@@ -41,11 +43,6 @@ def timings(fn, repeat: int) -> list[float]:
         fn()
         out.append(time.perf_counter() - t)
     return out
-
-
-def pct(xs: list[float], p: float) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
 
 
 def main() -> None:

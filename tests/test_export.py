@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -12,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from benchmarks.common import free_port
 from kg.export import export, push
 
 pytestmark = pytest.mark.slow
@@ -107,15 +107,9 @@ def test_ontology_page_written_by_build_and_linked_from_explorer(sample_build: P
     assert 'href="ontology.html"' in page.read_text(encoding="utf-8")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_push_to_a_real_oxigraph_server(sample_build: Path, tmp_path: Path) -> None:
     binary = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [binary, "serve", "--location", str(tmp_path / "ox"), "--bind", f"127.0.0.1:{port}"],
         stdout=subprocess.DEVNULL,
@@ -150,4 +144,4 @@ def test_push_to_nowhere_is_a_clean_error(sample_build: Path) -> None:
     from kg.export import ExportError
 
     with pytest.raises(ExportError, match="cannot reach"):
-        push(sample_build, f"http://127.0.0.1:{_free_port()}/store")
+        push(sample_build, f"http://127.0.0.1:{free_port()}/store")

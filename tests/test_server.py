@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import threading
 import time
 from pathlib import Path
@@ -13,18 +12,13 @@ import httpx
 import pytest
 from rdflib import Graph
 
+from benchmarks.common import free_port
 from kg.server import Settings, create_app
 
 pytestmark = pytest.mark.slow
 Q_SELECT = "SELECT ?e ?l WHERE { ?e a pk:Enterprise ; rdfs:label ?l } ORDER BY ?l"
 Q_CONSTRUCT = "CONSTRUCT { ?e rdfs:label ?l } WHERE { ?e a pk:Product ; rdfs:label ?l }"
 RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Server:
