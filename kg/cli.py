@@ -29,6 +29,7 @@ def build(
     ),
     dir: Path = DirOpt,
     jobs: int = typer.Option(1, "--jobs", "-j", min=1, max=64, help="Processes that analyse documents in parallel."),
+    timings: bool = typer.Option(False, "--timings", help="Also print the seconds each stage took."),
 ) -> None:
     """Read reports and write DIR/graph.ttl and DIR/store (Oxigraph); unchanged documents come from DIR/cache."""
     from rich.console import Console
@@ -59,6 +60,13 @@ def build(
     for k, v in report.summary():
         table.add_row(k, v)
     Console().print(table)
+    if timings and report.timings:
+        stages = Table(title="stages")
+        stages.add_column("stage")
+        stages.add_column("seconds", justify="right")
+        for k, v in report.timings.items():
+            stages.add_row(k, f"{v:.2f}")
+        Console().print(stages)
 
 
 @app.command()

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +29,16 @@ class BuildReport:
     seconds: float = 0.0
     graph_path: Path | None = None
     cached_summary: list[tuple[str, str]] | None = None  # an unchanged build: nothing was redone
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, in stage order
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        """Time a stage, so a slow build says where its time went (`kg build --timings`)."""
+        t = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - t
 
     @property
     def up_to_date(self) -> bool:
@@ -145,20 +156,24 @@ def extract(
         if on_document:
             on_document(str(f), None, len(files))
 
-    if nlp is not None:  # a caller's own pipeline (training experiments): no cache, one process
-        from kg.ingest import IngestError, load_document
+    with report.stage("read and recognise"):
+        if nlp is not None:  # a caller's own pipeline (training experiments): no cache, one process
+            from kg.ingest import IngestError, load_document
 
-        for f in files:
-            try:
-                on_result(f, (load_document(f), []))
-            except IngestError as exc:
-                on_result(f, str(exc))
-    else:
-        _analyse_all(files, jobs, cache, model, on_result)
-    report.entities = resolver.entities()
-    report.relations = relate(report.documents, report.entities)
-    report.co_mentions = dict(co_mentions(report.documents, report.entities))
-    report.observations = measure(report.documents, report.entities)
+            for f in files:
+                try:
+                    on_result(f, (load_document(f), []))
+                except IngestError as exc:
+                    on_result(f, str(exc))
+        else:
+            _analyse_all(files, jobs, cache, model, on_result)
+    with report.stage("resolve"):
+        report.entities = resolver.entities()
+    with report.stage("relate"):
+        report.relations = relate(report.documents, report.entities)
+        report.co_mentions = dict(co_mentions(report.documents, report.entities))
+    with report.stage("measure"):
+        report.observations = measure(report.documents, report.entities)
     report.seconds = time.perf_counter() - t0
     return report
 
@@ -184,17 +199,26 @@ def write_build(report: BuildReport, out_dir: Path) -> BuildReport:
     out_dir.mkdir(parents=True, exist_ok=True)
     quads = out_dir / "graph.nq.tmp"
     sink = QuadSink(quads)
-    try:
-        build_dataset(
-            sink, report.documents, report.entities, report.relations, regions, report.co_mentions, report.observations
-        )
-    finally:
-        sink.close()
-    write_store(quads, out_dir)
-    quads.unlink()
+    with report.stage("graph"):
+        try:
+            build_dataset(
+                sink,
+                report.documents,
+                report.entities,
+                report.relations,
+                regions,
+                report.co_mentions,
+                report.observations,
+            )
+        finally:
+            sink.close()
+    with report.stage("store"):
+        write_store(quads, out_dir)
+        quads.unlink()
     graph_path = out_dir / "graph.ttl"
     prefixes = {p: str(ns) for p, ns in PREFIXES.items() if p not in ("id",)}
-    report.triples = write_turtle(open_store(out_dir), graph_path, prefixes)
+    with report.stage("graph.ttl"):
+        report.triples = write_turtle(open_store(out_dir), graph_path, prefixes)
     from kg.docs import write_ontology_page
 
     write_ontology_page(out_dir / "ontology.html")
@@ -237,5 +261,6 @@ def build(paths: list[Path] | None, out_dir: Path, on_document=None, nlp=None, j
     report = write_build(report, out_dir)
     if manifest:
         manifest["summary"] = report.summary()
+        manifest["timings"] = {k: round(v, 3) for k, v in report.timings.items()}
         manifest_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
     return report

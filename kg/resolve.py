@@ -110,11 +110,12 @@ def resolution_key(surface: str, cls: str, region_name: str = "") -> str:
 
 def slug(text: str) -> str:
     """Readable pinyin slug: words joined by '-', e.g. 吉林化纤 → jilin-huaxian."""
-    import jieba
     from pypinyin import lazy_pinyin
 
+    from kg.nlp.tokenizer import words as jieba_words
+
     words = []
-    for w in jieba.lcut(text, HMM=False):
+    for w in jieba_words(text, hmm=False):
         p = "".join(lazy_pinyin(w, errors=lambda x: list(x)))
         p = re.sub(r"[^a-z0-9]+", "", p.lower())
         if p:

@@ -1,4 +1,4 @@
-"""The recognise stage: a spaCy pipeline (blank zh + jieba + policykg components)."""
+"""The recognise stage: a spaCy pipeline (blank zh + jieba-rs words + policykg components)."""
 
 from __future__ import annotations
 
@@ -17,14 +17,11 @@ def load(config: Path = CONFIG, model: str | None = None):
     `model` replaces the CRF model file named in the config (an absolute path or a
     name under `kg/data/models/`), for training experiments.
     """
-    import logging
-
-    import jieba
     import spacy
 
     import kg.nlp.components  # noqa: F401  (registers the factories)
+    import kg.nlp.tokenizer  # noqa: F401  (registers the tokenizer)
 
-    jieba.setLogLevel(logging.WARNING)
     cfg = spacy.util.load_config(config)
     if model is not None:
         cfg["components"]["policykg_crf"]["model"] = str(model)
@@ -37,7 +34,8 @@ def recognise(doc: Document, nlp=None) -> list[Mention]:
 
     nlp = nlp or load()
     mentions: list[Mention] = []
-    bounds = [(s.start, s.end, s.index) for s in doc.sentences]
+    starts = [s.start for s in doc.sentences]
+    indices = [s.index for s in doc.sentences]
     province = doc.region[:2] + "0000000000" if doc.region else ""
     pos = 0
     for par in doc.text.split("\n"):
@@ -51,7 +49,7 @@ def recognise(doc: Document, nlp=None) -> list[Mention]:
             spans += [(sp, sp.kb_id_) for sp in sdoc.spans.get("policykg_nested", [])]
             for ent, source in spans:
                 s, e = pos + ent.start_char, pos + ent.end_char
-                mentions.append(Mention(doc.id, _sentence_of(bounds, s), s, e, ent.label_, ent.text, source))
+                mentions.append(Mention(doc.id, _sentence_of(starts, indices, s), s, e, ent.label_, ent.text, source))
         pos += len(par) + 1
     mentions += leading_known_enterprises(doc, mentions)
     return sorted(mentions, key=lambda m: (m.start, -m.end, m.label))
@@ -86,8 +84,8 @@ def leading_known_enterprises(doc: Document, mentions: list[Mention]) -> list[Me
     return out
 
 
-def _sentence_of(bounds: list[tuple[int, int, int]], offset: int) -> int:
+def _sentence_of(starts: list[int], indices: list[int], offset: int) -> int:
     import bisect
 
-    k = bisect.bisect_right([b[0] for b in bounds], offset) - 1
-    return bounds[max(k, 0)][2] if bounds else 0
+    k = bisect.bisect_right(starts, offset) - 1
+    return indices[max(k, 0)] if indices else 0

@@ -7,6 +7,9 @@ boundary falls inside a word. Candidates travel in `doc.user_data`, plain data.
 
 from __future__ import annotations
 
+import bisect
+
+from spacy.attrs import IDX
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
@@ -17,10 +20,20 @@ CANDS = "policykg_candidates"
 PREDS = "policykg_crf"
 SOURCES = "policykg_sources"
 PROVINCE = "policykg_province"
+TEXT = "policykg_text"
+
+
+def doc_text(doc: Doc) -> str:
+    """The Doc's text, joined once: spaCy rebuilds `doc.text` from its tokens at each call."""
+    text = doc.user_data.get(TEXT)
+    if text is None:
+        text = doc.user_data[TEXT] = doc.text
+    return text
 
 
 def token_starts(doc: Doc) -> list[int]:
-    return [t.idx for t in doc]
+    """Character offsets of the tokens, read from the Doc's array (no Token objects made)."""
+    return doc.to_array(IDX).tolist() if len(doc) else []
 
 
 @Language.factory(
@@ -45,7 +58,7 @@ class RulesComponent:
 
     def __call__(self, doc: Doc) -> Doc:
         province = doc.user_data.get(PROVINCE, "")
-        doc.user_data[CANDS] = self.recogniser.candidates(doc.text, token_starts(doc), province)
+        doc.user_data[CANDS] = self.recogniser.candidates(doc_text(doc), token_starts(doc), province)
         return doc
 
 
@@ -60,7 +73,7 @@ class CrfComponent:
 
     def __call__(self, doc: Doc) -> Doc:
         cands = doc.user_data.get(CANDS, [])
-        doc.user_data[PREDS] = self.tagger.predict(doc.text, token_starts(doc), cands)
+        doc.user_data[PREDS] = self.tagger.predict(doc_text(doc), token_starts(doc), cands)
         doc.user_data["policykg_has_model"] = self.tagger.tagger is not None
         return doc
 
@@ -92,7 +105,7 @@ class EntityMerger:
         ordered = sorted(
             model + rules, key=lambda c: (self.rank.get(c.source, len(self.rank)), -(c.end - c.start), c.start)
         )
-        taken = bytearray(len(doc.text) + 1)
+        taken = bytearray(len(doc_text(doc)) + 1)
         chosen = []
         for c in ordered:
             if any(taken[c.start : c.end]):
@@ -100,7 +113,7 @@ class EntityMerger:
             taken[c.start : c.end] = b"\x01" * (c.end - c.start)
             chosen.append(c)
         chosen = self._extend_known_enterprises(sorted(chosen), doc.user_data.get(CANDS, []))
-        return self._enumerated_quotes(chosen, doc.user_data.get(CANDS, []), doc.text)
+        return self._enumerated_quotes(chosen, doc.user_data.get(CANDS, []), doc_text(doc))
 
     @staticmethod
     def _extend_known_enterprises(chosen: list[Candidate], cands: list[Candidate]) -> list[Candidate]:
@@ -220,16 +233,20 @@ class NestedRecogniser:
 
 def split_at(doc: Doc, offsets: set[int]) -> Doc:
     """Split tokens so that every offset falls on a token boundary."""
-    todo = []
-    for tok in doc:
-        cuts = sorted(o - tok.idx for o in offsets if tok.idx < o < tok.idx + len(tok.text))
-        if cuts:
-            todo.append((tok, cuts))
-    if not todo:
+    if not len(doc) or not offsets:
+        return doc
+    starts = doc.to_array(IDX).tolist()
+    cuts: dict[int, list[int]] = {}
+    for o in offsets:
+        k = bisect.bisect_right(starts, o) - 1
+        if k >= 0 and o > starts[k] and o < starts[k] + len(doc[k].text):
+            cuts.setdefault(k, []).append(o - starts[k])
+    if not cuts:
         return doc
     with doc.retokenize() as retok:
-        for tok, cuts in todo:
-            bounds = [0] + cuts + [len(tok.text)]
+        for k, at in sorted(cuts.items()):
+            tok = doc[k]
+            bounds = [0] + sorted(at) + [len(tok.text)]
             orths = [tok.text[a:b] for a, b in zip(bounds, bounds[1:])]
             heads = [(tok, i) for i in range(len(orths))]
             retok.split(tok, orths, heads)

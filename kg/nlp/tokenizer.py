@@ -1,0 +1,59 @@
+"""Word segmentation for the pipeline: jieba's dictionary and HMM, run by jieba-rs.
+
+spaCy's own Chinese tokenizer calls Python jieba, whose segmentation took more time than
+all of our recognisers together. `rjieba` binds jieba-rs, a port of jieba with the same
+dictionary and the same HMM; it gives the same words on our corpus (checked in
+tests/test_nlp.py) about twenty times faster, so the CRF model trained on jieba words
+stays valid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from spacy.tokens import Doc
+from spacy.util import get_words_and_spaces, registry
+from spacy.vocab import Vocab
+
+
+class JiebaRsTokenizer:
+    """Text → Doc with one token per jieba word (whitespace kept as spaCy expects)."""
+
+    def __init__(self, vocab: Vocab) -> None:
+        import rjieba
+
+        self.vocab = vocab
+        self.cut = rjieba.cut
+
+    def __call__(self, text: str) -> Doc:
+        words = [w for w in self.cut(text) if w]
+        words, spaces = get_words_and_spaces(words, text)
+        return Doc(self.vocab, words=words, spaces=spaces)
+
+    # spaCy serialises a Language with its tokenizer; this one has no state of its own
+    def to_bytes(self, **kwargs) -> bytes:
+        return b""
+
+    def from_bytes(self, data: bytes, **kwargs) -> JiebaRsTokenizer:
+        return self
+
+    def to_disk(self, path, **kwargs) -> None:
+        return None
+
+    def from_disk(self, path, **kwargs) -> JiebaRsTokenizer:
+        return self
+
+
+@registry.tokenizers("policykg.jieba_rs.v1")
+def create_tokenizer() -> Callable:
+    def make(nlp) -> JiebaRsTokenizer:
+        return JiebaRsTokenizer(nlp.vocab)
+
+    return make
+
+
+def words(text: str, hmm: bool = True) -> list[str]:
+    """jieba words of a text (for slugs and features outside a spaCy Doc)."""
+    import rjieba
+
+    return rjieba.cut(text, hmm)
