@@ -12,9 +12,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import tempfile
 from pathlib import Path
 
-from kg.graph.store import union_triples
+from kg.graph.store import count_union, union_triples, write_ntriples
 
 FORMATS = ("ttl", "nt", "trig", "jsonld", "graphml", "gexf", "csv")
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,16 +38,15 @@ def write_rdf(store, build_dir: Path, fmt: str, out: Path) -> int:
         src = build_dir / "graph.ttl"
         if src.resolve() != out.resolve():
             out.write_bytes(src.read_bytes())
-        return len(union_triples(store))
+        return count_union(store)
     if fmt == "trig":
         buf = io.BytesIO()
         store.dump(buf, format=ox.RdfFormat.TRIG)
         out.write_bytes(buf.getvalue())
         return len(store)
-    triples = union_triples(store)
     if fmt == "nt":
-        out.write_bytes(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
-        return len(triples)
+        return write_ntriples(store, str(out))
+    triples = union_triples(store)
     from rdflib import Graph
 
     g = Graph()
@@ -147,6 +147,11 @@ def export(build_dir: Path, fmt: str, out: Path | None = None) -> tuple[Path, in
     return out, write_rdf(store, build_dir, fmt, out)
 
 
+def _chunks(fh, size: int = 1 << 20):
+    while chunk := fh.read(size):
+        yield chunk
+
+
 def push(build_dir: Path, endpoint: str, graph: str | None = None, timeout: float = 120.0) -> int:
     """PUT the union graph into a store by the SPARQL 1.1 Graph Store HTTP Protocol.
 
@@ -154,20 +159,22 @@ def push(build_dir: Path, endpoint: str, graph: str | None = None, timeout: floa
     Fuseki: http://host:port/dataset/data); the target is `?graph=IRI`, or `?default`.
     """
     import httpx
-    import pyoxigraph as ox
 
     from kg.graph.store import open_store
 
     store = open_store(build_dir)
-    body = ox.serialize(union_triples(store), format=ox.RdfFormat.N_TRIPLES)
-    n = len(union_triples(store))
     from urllib.parse import quote
 
     url = endpoint + ("&" if "?" in endpoint else "?") + (f"graph={quote(graph, safe='')}" if graph else "default")
-    try:
-        r = httpx.put(url, content=body, headers={"Content-Type": "application/n-triples"}, timeout=timeout)
-    except httpx.HTTPError as exc:
-        raise ExportError(f"cannot reach {endpoint}: {exc}") from None
+    with tempfile.TemporaryFile() as body:  # streamed from disk: a large graph is not held in memory
+        n = write_ntriples(store, body)
+        size = body.tell()
+        body.seek(0)
+        headers = {"Content-Type": "application/n-triples", "Content-Length": str(size)}
+        try:
+            r = httpx.put(url, content=_chunks(body), headers=headers, timeout=timeout)
+        except httpx.HTTPError as exc:
+            raise ExportError(f"cannot reach {endpoint}: {exc}") from None
     if r.status_code not in (200, 201, 204):
         raise ExportError(f"{endpoint} answered {r.status_code}: {r.text[:200]}")
     return n

@@ -10,8 +10,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdflib import URIRef
-
 from kg.records import ENTITY_CLASSES, Document, Entity, Observation, Relation
 
 CORPUS = Path(__file__).resolve().parent / "data" / "corpus"
@@ -180,11 +178,13 @@ def extract(
 
 def write_build(report: BuildReport, out_dir: Path) -> BuildReport:
     """Graph the records and write graph.ttl and the Oxigraph store into out_dir."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from kg.gazetteer import gazetteer
     from kg.graph.build import build_dataset
     from kg.graph.namespaces import PREFIXES
     from kg.graph.sink import QuadSink
-    from kg.graph.store import open_store, write_store, write_turtle
+    from kg.graph.store import ntriples_file, write_store, write_turtle
     from kg.resolve import place_iri
 
     t0 = time.perf_counter()
@@ -195,10 +195,10 @@ def write_build(report: BuildReport, out_dir: Path) -> BuildReport:
         if d.region:
             iri = place_iri(gaz.by_code[d.region])
             if iri in known:
-                regions[d.id] = URIRef(iri)
+                regions[d.id] = f"<{iri}>"
     out_dir.mkdir(parents=True, exist_ok=True)
-    quads = out_dir / "graph.nq.tmp"
-    sink = QuadSink(quads)
+    quads, union = out_dir / "graph.nq.tmp", out_dir / "graph.nt.tmp"
+    sink = QuadSink(quads, union)
     with report.stage("graph"):
         try:
             build_dataset(
@@ -212,13 +212,15 @@ def write_build(report: BuildReport, out_dir: Path) -> BuildReport:
             )
         finally:
             sink.close()
-    with report.stage("store"):
-        write_store(quads, out_dir)
-        quads.unlink()
     graph_path = out_dir / "graph.ttl"
     prefixes = {p: str(ns) for p, ns in PREFIXES.items() if p not in ("id",)}
-    with report.stage("graph.ttl"):
-        report.triples = write_turtle(open_store(out_dir), graph_path, prefixes)
+    with report.stage("store and graph.ttl"), ThreadPoolExecutor(1) as pool:
+        # Oxigraph's bulk loader and its Turtle writer both run in Rust: side by side
+        loading = pool.submit(write_store, quads, out_dir)
+        report.triples = write_turtle(ntriples_file(union), graph_path, prefixes)
+        loading.result()
+    quads.unlink()
+    union.unlink()
     from kg.docs import write_ontology_page
 
     write_ontology_page(out_dir / "ontology.html")

@@ -17,7 +17,7 @@ def test_pipeline_is_a_spacy_language_from_config() -> None:
     nlp = load()
     assert nlp.lang == "zh"
     assert nlp.pipe_names == ["policykg_rules", "policykg_crf", "policykg_entities", "policykg_nested"]
-    assert type(nlp.tokenizer).__name__ == "ChineseTokenizer"
+    assert type(nlp.tokenizer).__name__ == "JiebaRsTokenizer"
 
 
 def test_places_from_the_gazetteer() -> None:
@@ -39,3 +39,21 @@ def test_suffix_grammar_project_and_enterprise() -> None:
 def test_generic_nouns_are_not_entities() -> None:
     m = mentions("全年实施重点项目120个，其中新建项目80个。")
     assert "重点项目" not in m and "新建项目" not in m
+
+
+def test_jieba_rs_words_are_jiebas_words() -> None:
+    """The CRF model was trained on jieba's segmentation; the pipeline's faster jieba-rs
+    must give the same words on the whole bundled corpus."""
+    import jieba
+
+    from kg.nlp.tokenizer import words
+    from kg.pipeline import CORPUS
+
+    jieba.initialize()
+    for path in sorted(CORPUS.glob("*.txt")):
+        for par in path.read_text(encoding="utf-8").split("\n"):
+            assert words(par) == jieba.lcut(par), par[:40]
+    nlp = load()
+    doc = nlp.make_doc("吉林化纤集团 建设碳纤维项目")
+    assert [t.text for t in doc] == [w for w in jieba.lcut("吉林化纤集团 建设碳纤维项目") if not w.isspace()]
+    assert doc.text == "吉林化纤集团 建设碳纤维项目"

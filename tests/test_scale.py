@@ -56,3 +56,18 @@ def test_unchanged_rebuild_is_up_to_date(tmp_path: Path) -> None:
     again = build([src], out)
     assert again.up_to_date and again.summary() == first.summary()
     assert (out / "graph.ttl").read_bytes() == before
+
+
+def test_streamed_graph_ttl_is_the_union_of_the_stores_graphs(sample_build: Path) -> None:
+    """graph.ttl is written from the builder's own union stream, not read back from the
+    store: it must hold each triple of the store's named graphs exactly once."""
+    import pyoxigraph as ox
+
+    from kg.graph.store import count_union, open_store, union
+
+    with (sample_build / "graph.ttl").open("rb") as fh:
+        written = [str(t) for t in ox.parse(fh, format=ox.RdfFormat.TURTLE)]
+    store = open_store(sample_build)
+    in_store = {str(t) for t in union(store)}
+    assert len(written) == len(set(written)) == count_union(store) > 20000
+    assert set(written) == in_store

@@ -9,44 +9,62 @@ and confidence, and the sentence carries its offsets in the original file.
 from __future__ import annotations
 
 import hashlib
+from decimal import Decimal
+from functools import lru_cache
 
-from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import DCTERMS as _DCTERMS
+from rdflib.namespace import PROV as _PROV
+from rdflib.namespace import RDF as _RDF
+from rdflib.namespace import RDFS as _RDFS
+from rdflib.namespace import SKOS as _SKOS
+from rdflib.namespace import XSD as _XSD
 
-from kg.graph.namespaces import GEO, ID, PK, QB, SDMX_ATTR, SDMX_DIM, SDMX_MEAS
+from kg.graph import namespaces as ns
+from kg.graph.sink import Vocabulary, iri, literal, zh
 from kg.records import Document, Entity, Observation, Relation, Sentence
 
-SHARED = URIRef(ID + "graph/entities")
-GAZETTEER = URIRef(ID + "graph/gazetteer")
+ID = str(ns.ID)
+PK, QB, GEO = Vocabulary(ns.PK), Vocabulary(ns.QB), Vocabulary(ns.GEO)
+SDMX_DIM, SDMX_MEAS, SDMX_ATTR = Vocabulary(ns.SDMX_DIM), Vocabulary(ns.SDMX_MEAS), Vocabulary(ns.SDMX_ATTR)
+RDF, RDFS, SKOS, PROV, DCTERMS = (Vocabulary(v) for v in (_RDF, _RDFS, _SKOS, _PROV, _DCTERMS))
+XSD_DECIMAL, XSD_GYEAR = str(_XSD.decimal), str(_XSD.gYear)
+WKT = str(ns.GEO.wktLiteral)
+
+SHARED = iri(ID + "graph/entities")
+GAZETTEER = iri(ID + "graph/gazetteer")
 
 
-def doc_iri(doc_id: str) -> URIRef:
-    return URIRef(f"{ID}doc/{doc_id}")
+def doc_iri(doc_id: str) -> str:
+    return f"<{ID}doc/{doc_id}>"
 
 
-def doc_graph_iri(doc_id: str) -> URIRef:
-    return URIRef(f"{ID}graph/{doc_id}")
+def doc_graph_iri(doc_id: str) -> str:
+    return f"<{ID}graph/{doc_id}>"
 
 
-def sentence_iri(doc_id: str, index: int) -> URIRef:
-    return URIRef(f"{ID}doc/{doc_id}/s{index}")
+def sentence_iri(doc_id: str, index: int) -> str:
+    return f"<{ID}doc/{doc_id}/s{index}>"
 
 
-def zh(text: str) -> Literal:
-    return Literal(text, lang="zh")
+def _year(y: int | None) -> str | None:
+    return literal(str(y), datatype=XSD_GYEAR) if y else None
 
 
-def _year(y: int | None) -> Literal | None:
-    return Literal(str(y), datatype=XSD.gYear) if y else None
+def _decimal(x: float | int | str, places: int | None = None) -> str:
+    """xsd:decimal in its canonical form (1.0 → "1", 0.850 → "0.85"), as the store keeps
+    it: graph.ttl, written from the builder's own triples, then reads the same."""
+    d = Decimal(str(round(x, places) if places is not None else x))
+    text = format(d.normalize(), "f")
+    return literal("0" if text == "-0" else text, datatype=XSD_DECIMAL)
 
 
-def add_document(ds, doc: Document, region_iri: URIRef | None, used: set[int]) -> None:
+def add_document(ds, doc: Document, region_iri: str | None, used: set[int]) -> None:
     g = ds.graph(doc_graph_iri(doc.id))
     d = doc_iri(doc.id)
     g.add((d, RDF.type, PK.Document))
     g.add((d, DCTERMS.title, zh(doc.title or doc.name)))
-    g.add((d, PK.sourceFile, Literal(doc.name)))
-    g.add((d, PK.encoding, Literal(doc.encoding)))
+    g.add((d, PK.sourceFile, literal(doc.name)))
+    g.add((d, PK.encoding, literal(doc.encoding)))
     if region_iri is not None:
         g.add((d, PK.region, region_iri))
     for p, y in (
@@ -61,73 +79,81 @@ def add_document(ds, doc: Document, region_iri: URIRef | None, used: set[int]) -
             add_sentence(g, doc, s)
 
 
-def add_sentence(g: Graph, doc: Document, s: Sentence) -> None:
+def add_sentence(g, doc: Document, s: Sentence) -> None:
     node = sentence_iri(doc.id, s.index)
     start, end = doc.original_span(s.start, s.end)
     g.add((node, RDF.type, PK.Sentence))
     g.add((node, RDF.value, zh(s.text)))
     g.add((node, PK.inDocument, doc_iri(doc.id)))
-    g.add((node, PK.sentenceIndex, Literal(s.index)))
+    g.add((node, PK.sentenceIndex, literal(s.index)))
     g.add((node, PK.section, PK[s.section.capitalize() + "Section"]))
-    g.add((node, PK.startOffset, Literal(start)))
-    g.add((node, PK.endOffset, Literal(end)))
+    g.add((node, PK.startOffset, literal(start)))
+    g.add((node, PK.endOffset, literal(end)))
 
 
 def add_entity(ds, e: Entity, slug_pinyin: str = "") -> None:
     g = ds.graph(SHARED if not e.code else GAZETTEER)
-    n = URIRef(e.iri)
+    n = iri(e.iri)
     g.add((n, RDF.type, PK[e.cls]))
     g.add((n, RDFS.label, zh(e.label)))
     for alt in sorted(e.alt_labels):
         g.add((n, SKOS.altLabel, zh(alt)))
     if e.code:
-        g.add((n, PK.adminCode, Literal(e.code[:6])))
+        g.add((n, PK.adminCode, literal(e.code[:6])))
     if e.lon is not None and e.lat is not None:
-        geom = URIRef(e.iri + "/geometry")
+        geom = iri(e.iri + "/geometry")
         g.add((n, GEO.hasGeometry, geom))
         g.add((geom, RDF.type, GEO.Geometry))
-        g.add((geom, GEO.asWKT, Literal(f"POINT({e.lon} {e.lat})", datatype=GEO.wktLiteral)))
-    for m in e.mentions:
-        dg = ds.graph(doc_graph_iri(m.doc_id))
-        dg.add((n, PK.mentionedIn, sentence_iri(m.doc_id, m.sentence)))
-        dg.add((n, PK.mentionedInDocument, doc_iri(m.doc_id)))
+        g.add((geom, GEO.asWKT, literal(f"POINT({e.lon} {e.lat})", datatype=WKT)))
+    # several mentions in one sentence or document make one triple each, not one per mention
+    for doc_id, sentence in sorted({(m.doc_id, m.sentence) for m in e.mentions}):
+        ds.graph(doc_graph_iri(doc_id)).add((n, PK.mentionedIn, sentence_iri(doc_id, sentence)))
+    for doc_id in sorted({m.doc_id for m in e.mentions}):
+        ds.graph(doc_graph_iri(doc_id)).add((n, PK.mentionedInDocument, doc_iri(doc_id)))
 
 
-def statement_iri(r: Relation, key: str) -> URIRef:
+def statement_iri(r: Relation, key: str) -> str:
     h = hashlib.sha1(f"{r.head}|{r.prop}|{r.tail}|{key}".encode()).hexdigest()[:16]
-    return URIRef(f"{ID}evidence/{h}")
+    return f"<{ID}evidence/{h}>"
 
 
 def add_relation(ds, r: Relation) -> None:
-    triple = (URIRef(r.head), PK[r.prop], URIRef(r.tail))
-    if not r.evidence or all(ev.doc_id == "" for ev in r.evidence):
-        g = ds.graph(GAZETTEER)
-        g.add(triple)
+    """The relation in the graph of each document that states it (once in the union) and
+    one evidence node per distinct (document, sentence, rule)."""
+    triple = (iri(r.head), PK[r.prop], iri(r.tail))
+    graphs = sorted({doc_graph_iri(ev.doc_id) if ev.doc_id else GAZETTEER for ev in r.evidence}) or [GAZETTEER]
+    for k, name in enumerate(graphs):
+        ds.graph(name).add(triple, union=k == 0)
+    seen: set[str] = set()
     for ev in r.evidence:
+        key = f"{ev.doc_id}|{ev.sentence}|{ev.rule}"
+        if key in seen:
+            continue
+        seen.add(key)
         g = ds.graph(doc_graph_iri(ev.doc_id) if ev.doc_id else GAZETTEER)
-        g.add(triple)
-        st = statement_iri(r, f"{ev.doc_id}|{ev.sentence}|{ev.rule}")
+        st = statement_iri(r, key)
         g.add((st, RDF.type, PK.Evidence))
         g.add((st, RDF.subject, triple[0]))
         g.add((st, RDF.predicate, triple[1]))
         g.add((st, RDF.object, triple[2]))
-        g.add((st, PK.rule, Literal(ev.rule)))
-        g.add((st, PK.confidence, Literal(round(ev.confidence, 3), datatype=XSD.decimal)))
+        g.add((st, PK.rule, literal(ev.rule)))
+        g.add((st, PK.confidence, _decimal(ev.confidence, 3)))
         if ev.doc_id:
             g.add((st, PROV.wasDerivedFrom, sentence_iri(ev.doc_id, ev.sentence)))
             g.add((st, PK.inDocument, doc_iri(ev.doc_id)))
 
 
-COMENTIONS = URIRef(ID + "graph/comentions")
-DATASET = URIRef(ID + "dataset/observations")
+COMENTIONS = iri(ID + "graph/comentions")
+DATASET = iri(ID + "dataset/observations")
 MEASURE = {"level": PK.Level, "growth": PK.Growth, "share": PK.Share, "rank": PK.Rank}
 STATUS = {"actual": PK.Actual, "target": PK.Target}
 
 
-def indicator_iri(name: str) -> URIRef:
+@lru_cache(maxsize=65536)
+def indicator_iri(name: str) -> str:
     from kg.resolve import slug
 
-    return URIRef(f"{ID}indicator/{slug(name)}-{hashlib.sha1(name.encode()).hexdigest()[:6]}")
+    return f"<{ID}indicator/{slug(name)}-{hashlib.sha1(name.encode()).hexdigest()[:6]}>"
 
 
 def add_observations(ds, observations: list[Observation]) -> None:
@@ -137,7 +163,7 @@ def add_observations(ds, observations: list[Observation]) -> None:
 
     shared = ds.graph(SHARED)
     shared.add((DATASET, RDF.type, QB.DataSet))
-    shared.add((DATASET, RDFS.label, Literal("Figures of the reports", lang="en")))
+    shared.add((DATASET, RDFS.label, literal("Figures of the reports", lang="en")))
     seen_indicators: set[str] = set()
     for o in observations:
         ind = indicator_iri(o.indicator)
@@ -146,41 +172,42 @@ def add_observations(ds, observations: list[Observation]) -> None:
             shared.add((ind, RDF.type, PK.Indicator))
             shared.add((ind, RDFS.label, zh(o.indicator)))
             if english_label(o.indicator):
-                shared.add((ind, RDFS.label, Literal(english_label(o.indicator), lang="en")))
+                shared.add((ind, RDFS.label, literal(english_label(o.indicator), lang="en")))
         first = o.evidence[0]
         g = ds.graph(doc_graph_iri(first.doc_id))
-        n = URIRef(f"{ID}obs/{observation_key(o)}")
+        n = f"<{ID}obs/{observation_key(o)}>"
         g.add((n, RDF.type, QB.Observation))
         g.add((n, QB.dataSet, DATASET))
-        g.add((n, SDMX_DIM.refArea, URIRef(o.area)))
-        g.add((n, SDMX_DIM.refPeriod, Literal(str(o.period), datatype=XSD.gYear)))
-        g.add((n, SDMX_MEAS.obsValue, Literal(str(o.value), datatype=XSD.decimal)))
-        g.add((n, SDMX_ATTR.unitMeasure, Literal(o.unit)))
+        g.add((n, SDMX_DIM.refArea, iri(o.area)))
+        g.add((n, SDMX_DIM.refPeriod, literal(str(o.period), datatype=XSD_GYEAR)))
+        g.add((n, SDMX_MEAS.obsValue, _decimal(o.value)))
+        g.add((n, SDMX_ATTR.unitMeasure, literal(o.unit)))
         g.add((n, PK.indicator, ind))
         g.add((n, PK.measureType, MEASURE[o.measure]))
         g.add((n, PK.status, STATUS[o.status]))
         if o.qualifier:
             g.add((n, PK.qualifier, zh(o.qualifier)))
         g.add((n, PK.evidenceText, zh(o.text)))
-        for ev in o.evidence:
-            g.add((n, PROV.wasDerivedFrom, sentence_iri(ev.doc_id, ev.sentence)))
-            g.add((n, PK.inDocument, doc_iri(ev.doc_id)))
-        g.add((n, PK.startOffset, Literal(first.start)))
-        g.add((n, PK.endOffset, Literal(first.end)))
-        g.add((n, PK.rule, Literal(first.rule)))
-        g.add((n, PK.confidence, Literal(round(first.confidence, 3), datatype=XSD.decimal)))
+        for doc_id, sentence in sorted({(ev.doc_id, ev.sentence) for ev in o.evidence}):
+            g.add((n, PROV.wasDerivedFrom, sentence_iri(doc_id, sentence)))
+        for doc_id in sorted({ev.doc_id for ev in o.evidence}):
+            g.add((n, PK.inDocument, doc_iri(doc_id)))
+        g.add((n, PK.startOffset, literal(first.start)))
+        g.add((n, PK.endOffset, literal(first.end)))
+        g.add((n, PK.rule, literal(first.rule)))
+        g.add((n, PK.confidence, _decimal(first.confidence, 3)))
 
 
 def add_co_mentions(ds, counts: dict[tuple[str, str], int]) -> None:
     """Weaker than any contract relation: a direct pk:coMentionedWith and a counted node."""
     g = ds.graph(COMENTIONS)
     for (a, b), n in sorted(counts.items()):
-        g.add((URIRef(a), PK.coMentionedWith, URIRef(b)))
-        node = URIRef(f"{ID}comention/" + hashlib.sha1(f"{a}|{b}".encode()).hexdigest()[:16])
+        g.add((iri(a), PK.coMentionedWith, iri(b)))
+        node = f"<{ID}comention/" + hashlib.sha1(f"{a}|{b}".encode()).hexdigest()[:16] + ">"
         g.add((node, RDF.type, PK.CoMention))
-        g.add((node, RDF.subject, URIRef(a)))
-        g.add((node, RDF.object, URIRef(b)))
-        g.add((node, PK.sentenceCount, Literal(n)))
+        g.add((node, RDF.subject, iri(a)))
+        g.add((node, RDF.object, iri(b)))
+        g.add((node, PK.sentenceCount, literal(n)))
 
 
 def build_dataset(
@@ -188,11 +215,11 @@ def build_dataset(
     docs: list[Document],
     entities: list[Entity],
     relations: list[Relation],
-    region_iris: dict[str, URIRef],
+    region_iris: dict[str, str],
     co_mentions: dict[tuple[str, str], int] | None = None,
     observations: list[Observation] | None = None,
 ):
-    """Write every record into `ds`: anything with `graph(name).add(triple)` (a QuadSink, an rdflib Dataset)."""
+    """Write every record into `ds` (a QuadSink: `graph(name).add(triple)` with N-Quads terms)."""
     used: dict[str, set[int]] = {d.id: set() for d in docs}
     for e in entities:
         for m in e.mentions:
