@@ -127,6 +127,7 @@ def extract(
     from kg.measure.extract import measure
     from kg.nlp import recognise
     from kg.relate import co_mentions, relate
+    from kg.relate.context import Context
     from kg.resolve import Resolver
 
     t0 = time.perf_counter()
@@ -168,8 +169,9 @@ def extract(
     with report.stage("resolve"):
         report.entities = resolver.entities()
     with report.stage("relate"):
-        report.relations = relate(report.documents, report.entities)
-        report.co_mentions = dict(co_mentions(report.documents, report.entities))
+        ctx = Context(report.documents, report.entities)
+        report.relations = relate(report.documents, report.entities, ctx)
+        report.co_mentions = dict(co_mentions(report.documents, report.entities, ctx))
     with report.stage("measure"):
         report.observations = measure(report.documents, report.entities)
     report.seconds = time.perf_counter() - t0

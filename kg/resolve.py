@@ -108,18 +108,21 @@ def resolution_key(surface: str, cls: str, region_name: str = "") -> str:
     return name
 
 
-def slug(text: str) -> str:
-    """Readable pinyin slug: words joined by '-', e.g. 吉林化纤 → jilin-huaxian."""
+@lru_cache(maxsize=1 << 16)
+def _word_pinyin(word: str) -> str:
+    """pypinyin reads a word at a time (for polyphones); names share their words."""
     from pypinyin import lazy_pinyin
 
+    p = "".join(lazy_pinyin(word, errors=lambda x: list(x)))
+    return re.sub(r"[^a-z0-9]+", "", p.lower())
+
+
+@lru_cache(maxsize=1 << 16)
+def slug(text: str) -> str:
+    """Readable pinyin slug: words joined by '-', e.g. 吉林化纤 → jilin-huaxian."""
     from kg.nlp.tokenizer import words as jieba_words
 
-    words = []
-    for w in jieba_words(text, hmm=False):
-        p = "".join(lazy_pinyin(w, errors=lambda x: list(x)))
-        p = re.sub(r"[^a-z0-9]+", "", p.lower())
-        if p:
-            words.append(p)
+    words = [p for p in map(_word_pinyin, jieba_words(text, hmm=False)) if p]
     out = "-".join(words)[:80].strip("-")
     return out or hashlib.sha1(text.encode()).hexdigest()[:10]
 

@@ -23,18 +23,30 @@ NAME_CLASSES = {"Project", "Programme", "Product", "Organization", "Enterprise",
 AREA_CLASSES = {"Enterprise", "Project", "Place"}
 
 
+_ORDERED: dict[int, tuple[list[str], list[str], tuple[str, ...]]] = {}
+
+
+def _longest_first(words: list[str]) -> tuple[list[str], tuple[str, ...]]:
+    """The word list sorted longest first, and as a tuple for one startswith/endswith call
+    (the lists come from units.json and live as long as the process)."""
+    entry = _ORDERED.get(id(words))
+    if entry is None or entry[0] is not words:
+        ordered = sorted((w for w in words if w), key=len, reverse=True)
+        entry = _ORDERED[id(words)] = (words, ordered, tuple(ordered))
+    return entry[1], entry[2]
+
+
 def _strip_words(text: str, words: list[str], leading: bool) -> str:
-    words = sorted(words, key=len, reverse=True)
-    changed = True
-    while changed and text:
-        changed = False
-        for w in words:
-            if leading and text.startswith(w) and len(text) >= len(w):
-                text, changed = text[len(w) :], True
-                break
-            if not leading and text.endswith(w):
-                text, changed = text[: -len(w)], True
-                break
+    """Strip the longest listed word from the start (or end), again while one matches."""
+    ordered, any_of = _longest_first(words)
+    if leading:
+        while text and text.startswith(any_of):
+            w = next(w for w in ordered if text.startswith(w))
+            text = text[len(w) :]
+    else:
+        while text and text.endswith(any_of):
+            w = next(w for w in ordered if text.endswith(w))
+            text = text[: -len(w)]
     return text
 
 
@@ -86,6 +98,7 @@ class ObservationExtractor:
         self.occ = occ  # sentence index → (start, end, entity) in document offsets
         self.v = vocab()
         self.region_names = sorted({region.label, *region.alt_labels}, key=len, reverse=True) if region else []
+        self.region_prefix = re.compile("^(?:" + "|".join(map(re.escape, self.region_names)) + ")") if region else None
 
     def _area(self, sent_start: int, clause_start: int, sentence_index: int, clause: str = "") -> Entity | None:
         lead = len(clause) - len(_strip_words(clause, self.v["leading_noise"], leading=True)) if clause else 0
@@ -185,10 +198,11 @@ class ObservationExtractor:
         p = _strip_words(prefix.strip(), v["leading_noise"], leading=True)
         p = re.sub(r"^(?:20\d{2}年|今年|去年|上年|年内|目前)", "", p)
         p = _strip_words(p, v["leading_noise"], leading=True)
-        verb = next((w for w in sorted(v["object_verbs"], key=len, reverse=True) if p.endswith(w)), "")
+        verbs, any_verb = _longest_first(v["object_verbs"])
+        verb = next((w for w in verbs if p.endswith(w)), "") if p.endswith(any_verb) else ""
         core = _strip_words(p, v["trailing_verbs"], leading=False).strip("、和及的")
-        if self.region_names:
-            core = re.sub("^(?:" + "|".join(map(re.escape, self.region_names)) + ")", "", core)
+        if self.region_prefix is not None:
+            core = self.region_prefix.sub("", core)
         after = clause[fig.end :]
         m = re.match(r"(?:\d+[A-Za-z]|[^，,；;。、等和及的0-9])[^，,；;。、等和及的\d]{1,15}", after)
         obj = _strip_words(m.group(0), v["trailing_verbs"], leading=False) if m else ""
@@ -322,14 +336,14 @@ def measure(docs: list[Document], entities: list[Entity]) -> list[Observation]:
 
     gaz = gazetteer()
     by_iri = {e.iri: e for e in entities}
-    occ: dict[tuple[str, int], list[tuple[int, int, Entity]]] = defaultdict(list)
+    occ: dict[str, dict[int, list[tuple[int, int, Entity]]]] = defaultdict(lambda: defaultdict(list))
     for e in entities:
         for m in e.mentions:
-            occ[(m.doc_id, m.sentence)].append((m.start, m.end, e))
+            occ[m.doc_id][m.sentence].append((m.start, m.end, e))
     merged: dict[str, Observation] = {}
     for doc in docs:
         region = by_iri.get(place_iri(gaz.by_code[doc.region])) if doc.region else None
-        per_sentence = {k[1]: sorted(v, key=lambda x: (x[0], -x[1])) for k, v in occ.items() if k[0] == doc.id}
+        per_sentence = {k: sorted(v, key=lambda x: (x[0], -x[1])) for k, v in occ[doc.id].items()}
         for o in ObservationExtractor(doc, region, per_sentence).extract():
             key = observation_key(o)
             if key in merged:

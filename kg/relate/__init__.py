@@ -34,8 +34,8 @@ RULES = (
 )
 
 
-def relate(docs: list[Document], entities: list[Entity]) -> list[Relation]:
-    ctx = Context(docs, entities)
+def relate(docs: list[Document], entities: list[Entity], ctx: Context | None = None) -> list[Relation]:
+    ctx = ctx or Context(docs, entities)
     edges = Edges()
     locate(ctx, edges)
     for rule in RULES:
@@ -43,9 +43,9 @@ def relate(docs: list[Document], entities: list[Entity]) -> list[Relation]:
     return edges.relations()
 
 
-def co_mentions(docs: list[Document], entities: list[Entity]) -> Counter:
+def co_mentions(docs: list[Document], entities: list[Entity], ctx: Context | None = None) -> Counter:
     """(iri, iri) → number of sentences naming both, the smaller IRI first."""
-    ctx = Context(docs, entities)
+    ctx = ctx or Context(docs, entities)
     counts: Counter = Counter()
     for occs in ctx.occ.values():
         iris = sorted({o.entity.iri for o in occs})

@@ -97,6 +97,7 @@ class Edges:
     def __init__(self) -> None:
         self.edges: dict[tuple[str, str, str], list[Evidence]] = defaultdict(list)
         self.heads: set[tuple[str, str]] = set()
+        self.next: dict[tuple[str, str], set[str]] = defaultdict(set)  # (head, prop) → tails
 
     def add(self, head: Entity, prop: str, tail: Entity, ev: Evidence | None) -> bool:
         dom, rng = DOMAINS[prop]
@@ -105,10 +106,15 @@ class Edges:
         if prop == "partOf" and (head.cls != tail.cls or self.reaches(tail.iri, "partOf", head.iri)):
             return False  # parts and wholes are of one class, and never a cycle
         self.heads.add((head.iri, prop))
+        self.next[(head.iri, prop)].add(tail.iri)
         lst = self.edges[(head.iri, prop, tail.iri)]
         if ev is not None and not any((x.doc_id, x.sentence, x.rule) == (ev.doc_id, ev.sentence, ev.rule) for x in lst):
             lst.append(ev)
         return True
+
+    def remove(self, head: str, prop: str, tail: str) -> None:
+        del self.edges[(head, prop, tail)]
+        self.next[(head, prop)].discard(tail)
 
     def reaches(self, start: str, prop: str, goal: str) -> bool:
         """Whether `goal` is reachable from `start` along `prop` edges."""
@@ -117,8 +123,8 @@ class Edges:
             cur = todo.pop()
             if cur == goal:
                 return True
-            for h, p, t in self.edges:
-                if h == cur and p == prop and t not in seen:
+            for t in self.next.get((cur, prop), ()):
+                if t not in seen:
                     seen.add(t)
                     todo.append(t)
         return False

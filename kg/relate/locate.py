@@ -169,4 +169,4 @@ def _keep_most_specific(ctx: Context, edges: Edges) -> None:
     for h, targets in parents.items():
         for t in list(targets):
             if any(t in above(o, {h}) for o in targets if o != t):
-                del edges.edges[(h, "locatedIn", t)]
+                edges.remove(h, "locatedIn", t)
