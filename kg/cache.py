@@ -1,7 +1,7 @@
 """The build cache: a document whose content is unchanged is not analysed again.
 
-Entries are keyed by the file's bytes and a fingerprint of the pipeline (code, patterns,
-gazetteers, model), so a change to either invalidates exactly what it should. The global
+Entries are keyed by the file's bytes and a fingerprint of the recognition stages (code,
+patterns, gazetteers, model), so a change to either invalidates exactly what it should. The global
 stages (resolution, relations, figures, graph) always run on the cached records, so a
 changed or removed document replaces or removes exactly its own facts, and IRIs, minted
 from resolution keys, stay the same.
@@ -15,19 +15,32 @@ from functools import lru_cache
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
+ONTOLOGY = PACKAGE.parent / "ontology"
 
 
-@lru_cache(maxsize=1)
-def fingerprint() -> str:
-    """A hash of everything that decides what the pipeline extracts."""
+# What decides a cached entry, (Document, mentions): reading, cleaning, structure and the
+# recognisers with their data. Relations, figures and the graph are recomputed at every
+# build, so editing their rules does not throw the cache away.
+RECOGNITION = ("ingest", "nlp", "data", "gazetteer.py", "records.py", "cache.py", "pipeline.py")
+
+
+@lru_cache(maxsize=2)
+def fingerprint(whole: bool = False) -> str:
+    """A hash of the code and data that decide what is cached (`whole`: of everything the
+    build writes, for the up-to-date check)."""
     h = hashlib.sha256()
+    if whole and ONTOLOGY.is_dir():  # ontology.html is written from it
+        for p in sorted(ONTOLOGY.glob("*.ttl")):
+            h.update(p.read_bytes())
     for p in sorted(PACKAGE.rglob("*")):
+        rel = p.relative_to(PACKAGE)
         if (
             p.is_file()
-            and p.suffix in (".py", ".json", ".tsv", ".txt", ".cfg", ".crfsuite")
+            and p.suffix in (".py", ".json", ".tsv", ".txt", ".cfg", ".crfsuite", ".rq", ".ttl", ".html", ".js", ".css")
             and "corpus" not in p.parts
+            and (whole or rel.parts[0] in RECOGNITION)
         ):
-            h.update(str(p.relative_to(PACKAGE)).encode())
+            h.update(str(rel).encode())
             h.update(p.read_bytes())
     return h.hexdigest()[:16]
 

@@ -236,7 +236,8 @@ def _manifest(paths: list[Path]) -> dict:
     from kg.ingest import discover
 
     files, errors = discover(paths)
-    return {"fingerprint": fingerprint(), "files": [[str(f), content_key(f)] for f in files], "errors": errors}
+    files_keys = [[str(f), content_key(f)] for f in files]
+    return {"fingerprint": fingerprint(whole=True), "files": files_keys, "errors": errors}
 
 
 def build(paths: list[Path] | None, out_dir: Path, on_document=None, nlp=None, jobs: int = 1) -> BuildReport:
