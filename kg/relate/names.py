@@ -13,6 +13,7 @@ import re
 
 from kg.records import Entity
 from kg.relate.context import Context, Edges
+from kg.relate.index import PrefixIndex, SubstringIndex
 from kg.resolve import normalise, resolution_key
 
 
@@ -25,12 +26,12 @@ def _evidence(ctx: Context, e: Entity, rule: str, confidence: float):
     return ctx.evidence(m, rule, confidence) if m else None
 
 
-def _prefix_owner(form: str, owners: list[tuple[str, Entity]], joiners: tuple[str, ...]) -> list[tuple[str, Entity]]:
-    """Owners whose form begins `form`, following 和/与/、 to a second owner."""
+def _prefix_owner(form: str, owners: PrefixIndex[Entity], joiners: tuple[str, ...]) -> list[tuple[str, Entity]]:
+    """Owners whose form begins `form` (the longest), following 和/与/、 to a second owner."""
     out = []
     rest = form
     while True:
-        hit = next(((f, o) for f, o in owners if rest.startswith(f) and len(f) < len(rest)), None)
+        hit = next(((f, values[0]) for f, values in owners.prefixes(rest, len(rest) - 1, 2)), None)
         if not hit:
             break
         out.append(hit)
@@ -42,9 +43,8 @@ def _prefix_owner(form: str, owners: list[tuple[str, Entity]], joiners: tuple[st
 
 
 def undertaken_by_name(ctx: Context, edges: Edges) -> None:
-    owners = sorted(
-        ((f, e) for e in ctx.entities if e.cls in ("Enterprise", "Organization") for f in _forms(e) if len(f) >= 2),
-        key=lambda x: (-len(x[0]), x[0]),
+    owners = PrefixIndex(
+        (f, e) for e in ctx.entities if e.cls in ("Enterprise", "Organization") for f in _forms(e) if len(f) >= 2
     )
     for p in ctx.entities:
         if p.cls != "Project":
@@ -68,15 +68,25 @@ def subsidiary_by_name(ctx: Context, edges: Edges) -> None:
         group = by_key.get(resolution_key(parent, "Enterprise"))
         if child and group:
             edges.add(child, "subsidiaryOf", group, _evidence(ctx, child, "known-subsidiary", 0.9))
-    forms = sorted(((f, e) for e in ents for f in _forms(e) if len(f) >= 2), key=lambda x: (-len(x[0]), x[0]))
+    forms = PrefixIndex((f, e) for e in ents for f in _forms(e) if len(f) >= 2)
     for e in ents:
         for form in _forms(e):
-            for f, parent in forms:
-                if parent is e or len(f) >= len(form):
-                    continue
-                if form.startswith(f) or (form.endswith(f) and len(form) - len(f) >= 2):
-                    edges.add(e, "subsidiaryOf", parent, _evidence(ctx, e, "name-contains-group", 0.8))
-                    break
+            parent = _group_in_name(form, forms, e)
+            if parent is not None:
+                edges.add(e, "subsidiaryOf", parent, _evidence(ctx, e, "name-contains-group", 0.8))
+
+
+def _group_in_name(form: str, forms: PrefixIndex[Entity], child: Entity) -> Entity | None:
+    """The other enterprise whose (longest) form begins `form`, or ends it after two characters."""
+    for n in range(len(form) - 1, 1, -1):
+        candidates = {form[:n]}
+        if len(form) - n >= 2:
+            candidates.add(form[-n:])
+        for f in sorted(candidates):
+            parent = next((p for p in forms.get(f) if p is not child), None)
+            if parent is not None:
+                return parent
+    return None
 
 
 def produces_by_name(ctx: Context, edges: Edges) -> None:
@@ -89,12 +99,12 @@ def produces_by_name(ctx: Context, edges: Edges) -> None:
             for suf in ctx.rules["names"]["maker_suffixes"]:
                 if f.endswith(suf) and len(f) - len(suf) >= 2:
                     makers.append((f[: -len(suf)], e))
-    makers.sort(key=lambda x: (-len(x[0]), x[0]))
+    index = PrefixIndex(makers)
     for p in ctx.entities:
         if p.cls != "Product":
             continue
         for form in _forms(p):
-            hit = next((m for f, m in makers if form.startswith(f) and len(f) < len(form)), None)
+            hit = next((values[0] for _, values in index.prefixes(form, len(form) - 1, 0)), None)
             if hit:
                 edges.add(hit, "produces", p, _evidence(ctx, p, "product-named-after-maker", 0.7))
                 break
@@ -103,11 +113,17 @@ def produces_by_name(ctx: Context, edges: Edges) -> None:
 def part_of_by_name(ctx: Context, edges: Edges) -> None:
     phase = re.compile(ctx.rules["part_of"]["phase"])
     projects = [e for e in ctx.entities if e.cls == "Project"]
-    wholes = sorted(((f, e) for e in projects for f in _forms(e) if len(f) >= 4), key=lambda x: (-len(x[0]), x[0]))
+    wholes = PrefixIndex((f, e) for e in projects for f in _forms(e) if len(f) >= 4)
     for p in projects:
         for form in _forms(p):
             hit = next(
-                (w for f, w in wholes if w is not p and form.startswith(f) and phase.fullmatch(form[len(f) :])),
+                (
+                    w
+                    for f, values in wholes.prefixes(form, len(form), 4)
+                    if phase.fullmatch(form[len(f) :])
+                    for w in values
+                    if w is not p
+                ),
                 None,
             )
             if hit:
@@ -118,14 +134,19 @@ def part_of_by_name(ctx: Context, edges: Edges) -> None:
 def part_of_by_component(ctx: Context, edges: Edges) -> None:
     """120万吨乙烯 is a component of 吉化120万吨乙烯转型升级项目, whose name holds it."""
     projects = [e for e in ctx.entities if e.cls == "Project"]
-    for a in projects:
-        la = normalise(a.label)
-        if not la[:1].isdigit() or la.endswith(("项目", "工程")):
-            continue
-        for b in projects:
-            lb = normalise(b.label)
-            if b is not a and la in lb and len(lb) - len(la) >= 4:
-                edges.add(a, "partOf", b, _evidence(ctx, a, "name-inside-project", 0.6))
+    parts = [(a, normalise(a.label)) for a in projects]
+    parts = [(a, la) for a, la in parts if la[:1].isdigit() and not la.endswith(("项目", "工程"))]
+    index = SubstringIndex([la for _, la in parts])
+    wholes: list[list[Entity]] = [[] for _ in parts]
+    for b in projects:
+        lb = normalise(b.label)
+        for k in index.within(lb):
+            a, la = parts[k]
+            if b is not a and len(lb) - len(la) >= 4:
+                wholes[k].append(b)
+    for (a, _), bs in zip(parts, wholes):
+        for b in bs:
+            edges.add(a, "partOf", b, _evidence(ctx, a, "name-inside-project", 0.6))
 
 
 def industry_keys(ctx: Context) -> list[tuple[str, Entity]]:
@@ -146,10 +167,12 @@ def industry_keys(ctx: Context) -> list[tuple[str, Entity]]:
 
 def industry_by_name(ctx: Context, edges: Edges) -> None:
     keys = industry_keys(ctx)
+    index = SubstringIndex([k for k, _ in keys])
     for e in ctx.entities:
         if e.cls not in ("Project", "Enterprise"):
             continue
         label = normalise(e.label)
-        for k, ind in keys:
-            if k in label and k != label:
+        for i in index.within(label):
+            k, ind = keys[i]
+            if k != label:
                 edges.add(e, "inIndustry", ind, _evidence(ctx, e, "name-contains-industry", 0.7))

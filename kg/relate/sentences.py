@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 
+from kg.records import Entity
 from kg.relate.context import Context, Edges, Occ
+from kg.relate.index import SubstringIndex
 
 QUOTES = '“”‘’「」『』"'
 
@@ -218,6 +220,8 @@ def industry_clause(ctx: Context, edges: Edges) -> None:
     from kg.relate.names import industry_keys
 
     keys = industry_keys(ctx)
+    key_index = SubstringIndex([k for k, _ in keys])
+    inside: dict[str, list[Entity]] = {}  # programme label → industries named inside it
     seps = ctx.rules["industry"]["clause_separators"]
     for (doc_id, index), occs in ctx.occ.items():
         doc = ctx.docs[doc_id]
@@ -227,7 +231,10 @@ def industry_clause(ctx: Context, edges: Edges) -> None:
         inds: list[tuple[int, object]] = [(clause_of(o.start), o.entity) for o in top if o.cls == "Industry"]
         for g in top:
             if g.cls == "Programme":
-                inds += [(clause_of(g.start), i) for k, i in keys if k in g.entity.label]
+                label = g.entity.label
+                if label not in inside:
+                    inside[label] = [keys[i][1] for i in key_index.within(label)]
+                inds += [(clause_of(g.start), i) for i in inside[label]]
         for a in top:
             if a.cls not in ("Enterprise", "Project"):
                 continue
