@@ -29,6 +29,7 @@ def _rules() -> dict:
     return json.loads(DATA.read_text(encoding="utf-8"))
 
 
+@lru_cache(maxsize=1 << 18)
 def normalise(s: str) -> str:
     s = unicodedata.normalize("NFKC", s)
     return re.sub("[%s\\s]" % re.escape(QUOTES), "", s)

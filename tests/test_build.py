@@ -104,6 +104,17 @@ def test_documents_metadata(sample_build: Path) -> None:
 def test_most_mentioned_and_aliases(sample_build: Path) -> None:
     top = rows(sample_build, "most-mentioned")
     assert top[0]["label"] == "吉林省"
+    # the stored count is the number of distinct sentences that name the entity
+    from kg.graph.store import open_store
+    from kg.query import run_query, with_prefixes
+
+    counted = run_query(
+        open_store(sample_build),
+        with_prefixes(
+            'SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?e rdfs:label "吉林省"@zh ; a pk:Place ; pk:mentionedIn ?s }'
+        ),
+    )
+    assert int(top[0]["sentences"]) == int(counted.rows[0][0]) > 100
     aliases = {r["label"]: r["aliases"] for r in rows(sample_build, "aliases")}
     assert "一汽" in aliases["一汽集团"].split(" | ")
 

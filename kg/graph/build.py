@@ -106,7 +106,10 @@ def add_entity(ds, e: Entity, slug_pinyin: str = "") -> None:
         g.add((geom, RDF.type, GEO.Geometry))
         g.add((geom, GEO.asWKT, literal(f"POINT({e.lon} {e.lat})", datatype=WKT)))
     # several mentions in one sentence or document make one triple each, not one per mention
-    for doc_id, sentence in sorted({(m.doc_id, m.sentence) for m in e.mentions}):
+    sentences = sorted({(m.doc_id, m.sentence) for m in e.mentions})
+    if sentences:
+        g.add((n, PK.mentionCount, literal(len(sentences))))
+    for doc_id, sentence in sentences:
         ds.graph(doc_graph_iri(doc_id)).add((n, PK.mentionedIn, sentence_iri(doc_id, sentence)))
     for doc_id in sorted({m.doc_id for m in e.mentions}):
         ds.graph(doc_graph_iri(doc_id)).add((n, PK.mentionedInDocument, doc_iri(doc_id)))

@@ -66,6 +66,23 @@ class Context:
             for m in e.mentions:
                 occ[(m.doc_id, m.sentence)].append(Occ(e, m))
         self.occ = {k: sorted(v, key=lambda o: (o.start, -o.end, o.entity.iri)) for k, v in occ.items()}
+        self._top: dict[int, tuple[list[Occ], list[Occ]]] = {}
+
+    def top_level(self, occs: list[Occ]) -> list[Occ]:
+        """Occurrences of a sentence not nested inside another (asked by several rules)."""
+        key = id(occs)
+        top = self._top.get(key)
+        if top is None or top[0] is not occs:
+            inner = [
+                o
+                for o in occs
+                if not any(
+                    x is not o and x.start <= o.start and o.end <= x.end and (x.end - x.start) > (o.end - o.start)
+                    for x in occs
+                )
+            ]
+            top = self._top[key] = (occs, inner)
+        return top[1]
 
     def sentence_text(self, doc_id: str, index: int) -> str:
         return self.docs[doc_id].sentences[index].text
@@ -97,6 +114,7 @@ class Edges:
     def __init__(self) -> None:
         self.edges: dict[tuple[str, str, str], list[Evidence]] = defaultdict(list)
         self.heads: set[tuple[str, str]] = set()
+        self.keys: dict[tuple[str, str, str], set[tuple[str, int, str]]] = defaultdict(set)  # evidence kept
         self.next: dict[tuple[str, str], set[str]] = defaultdict(set)  # (head, prop) → tails
 
     def add(self, head: Entity, prop: str, tail: Entity, ev: Evidence | None) -> bool:
@@ -107,13 +125,16 @@ class Edges:
             return False  # parts and wholes are of one class, and never a cycle
         self.heads.add((head.iri, prop))
         self.next[(head.iri, prop)].add(tail.iri)
-        lst = self.edges[(head.iri, prop, tail.iri)]
-        if ev is not None and not any((x.doc_id, x.sentence, x.rule) == (ev.doc_id, ev.sentence, ev.rule) for x in lst):
+        edge = (head.iri, prop, tail.iri)
+        lst = self.edges[edge]
+        if ev is not None and (ev.doc_id, ev.sentence, ev.rule) not in self.keys[edge]:
+            self.keys[edge].add((ev.doc_id, ev.sentence, ev.rule))
             lst.append(ev)
         return True
 
     def remove(self, head: str, prop: str, tail: str) -> None:
         del self.edges[(head, prop, tail)]
+        self.keys.pop((head, prop, tail), None)
         self.next[(head, prop)].discard(tail)
 
     def reaches(self, start: str, prop: str, goal: str) -> bool:

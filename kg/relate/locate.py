@@ -26,10 +26,12 @@ def locate(ctx: Context, edges: Edges) -> None:
     national_enterprises = _national_enterprises()
     _hierarchy(ctx, edges)
     places = Trie({f: e.iri for e in ctx.entities if e.cls == "Place" for f in _forms(e) if len(f) >= 2})
+    ancestors: dict[str, set[str]] = {}
     for e in ctx.entities:
         if e.cls not in ("Enterprise", "Project", "Organization", "Place") or e.code:
             continue
         label = normalise(e.label)
+        named_in: dict[str, list[Entity]] = {}  # by the document's region: the same for each mention
         for m in e.mentions:
             doc = ctx.docs[m.doc_id]
             region = ctx.by_iri.get(place_iri(ctx.gaz.by_code[doc.region])) if doc.region else None
@@ -40,13 +42,16 @@ def locate(ctx: Context, edges: Edges) -> None:
                 if target:
                     edges.add(e, "locatedIn", target, _with(ev, "level-named-body", 0.8))
                 continue
-            named = []
-            if not street.search(label):
-                rm = route.match(label)
-                if rm:
-                    named = _route_parent(ctx, places, rm.group(1), rm.group(2), doc.region)
-                else:
-                    named = _places_in(ctx, places, e, doc.region)
+            named = named_in.get(doc.region)
+            if named is None:
+                named = []
+                if not street.search(label):
+                    rm = route.match(label)
+                    if rm:
+                        named = _route_parent(ctx, places, rm.group(1), rm.group(2), doc.region)
+                    else:
+                        named = _places_in(ctx, places, e, doc.region)
+                named_in[doc.region] = named
             for t in named:
                 edges.add(e, "locatedIn", t, _with(ev, "name-contains-place", 0.8))
             if region is None or region.iri == e.iri:
@@ -57,7 +62,9 @@ def locate(ctx: Context, edges: Edges) -> None:
                 continue
             if e.cls == "Enterprise" and label in national_enterprises:
                 continue
-            if not named or all(t.iri == region.iri or t.iri in _ancestors(ctx, region) for t in named):
+            if region.iri not in ancestors:
+                ancestors[region.iri] = _ancestors(ctx, region)
+            if not named or all(t.iri == region.iri or t.iri in ancestors[region.iri] for t in named):
                 edges.add(e, "locatedIn", region, _with(ev, "document-region", 0.6))
     _keep_most_specific(ctx, edges)
 

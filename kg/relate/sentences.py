@@ -17,17 +17,6 @@ from kg.relate.index import SubstringIndex
 QUOTES = '“”‘’「」『』"'
 
 
-def _top_level(occs: list[Occ]) -> list[Occ]:
-    """Occurrences not nested inside another occurrence of the sentence."""
-    out = []
-    for o in occs:
-        if not any(
-            x is not o and x.start <= o.start and o.end <= x.end and (x.end - x.start) > (o.end - o.start) for x in occs
-        ):
-            out.append(o)
-    return out
-
-
 def undertaken_by_clause(ctx: Context, edges: Edges) -> None:
     r = ctx.rules["undertaken"]
     for occs in ctx.occ.values():
@@ -51,7 +40,7 @@ def _introduced_programmes(ctx: Context):
     """(top-level occurrences, index, programme) for each programme a trigger verb introduces (实施X)."""
     triggers = ctx.rules["implements"]["programme_triggers"]
     for occs in ctx.occ.values():
-        top = _top_level(occs)
+        top = ctx.top_level(occs)
         for i, g in enumerate(top):
             if g.cls != "Programme":
                 continue
@@ -73,7 +62,7 @@ def implements_by_joining(ctx: Context, edges: Edges) -> None:
     """P纳入G, E入选G: a project or enterprise that joins a programme implements it."""
     r = ctx.rules["implements"]
     for occs in ctx.occ.values():
-        top = _top_level(occs)
+        top = ctx.top_level(occs)
         for i, g in enumerate(top):
             if g.cls != "Programme":
                 continue
@@ -89,7 +78,7 @@ def part_of_by_joining(ctx: Context, edges: Edges) -> None:
     """…项目加入国家算力网: a project that joins a network or a larger project is part of it."""
     joins = ctx.rules["implements"]["join_triggers"]
     for occs in ctx.occ.values():
-        top = _top_level(occs)
+        top = ctx.top_level(occs)
         for i, x in enumerate(top):
             if x.cls != "Project":
                 continue
@@ -106,7 +95,7 @@ def part_of_enumeration(ctx: Context, edges: Edges) -> None:
     count = re.compile(r["count_head"])
     seps = sorted(r["enum_separators"], key=len, reverse=True)
     for occs in ctx.occ.values():
-        top = _top_level(occs)
+        top = ctx.top_level(occs)
         for i, whole in enumerate(top):
             if whole.cls not in ("Programme", "Project") or i == 0:
                 continue
@@ -227,7 +216,7 @@ def industry_clause(ctx: Context, edges: Edges) -> None:
         doc = ctx.docs[doc_id]
         sent = doc.sentences[index]
         clause_of = _clause_index(doc.text, sent.start, sent.end, seps)
-        top = _top_level(occs)
+        top = ctx.top_level(occs)
         inds: list[tuple[int, object]] = [(clause_of(o.start), o.entity) for o in top if o.cls == "Industry"]
         for g in top:
             if g.cls == "Programme":
