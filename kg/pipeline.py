@@ -28,6 +28,7 @@ class BuildReport:
     graph_path: Path | None = None
     cached_summary: list[tuple[str, str]] | None = None  # an unchanged build: nothing was redone
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, in stage order
+    output: GraphOutput | None = field(default=None, repr=False)  # the graph being written
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -117,10 +118,14 @@ def extract(
     jobs: int = 1,
     cache_dir: Path | None = None,
     model: str | None = None,
+    graph_dir: Path | None = None,
 ) -> BuildReport:
     """Read and analyse every document; errors name the file and the batch goes on.
 
-    The result does not depend on `jobs`: documents are merged in file order.
+    The result does not depend on `jobs`: documents are merged in file order. With
+    `graph_dir`, the graph of what resolution decides is written (and loaded into the
+    store, in the background) while relations and figures are still being found;
+    `write_build` completes it.
     """
     from kg.cache import DocumentCache
     from kg.ingest import discover
@@ -135,6 +140,7 @@ def extract(
     files, report.errors = discover(paths)
     resolver = Resolver()
     cache = DocumentCache(cache_dir) if cache_dir else None
+    seen_ids: set[str] = set()
 
     def on_result(f: Path, result) -> None:
         if isinstance(result, str):
@@ -143,7 +149,7 @@ def extract(
                 on_document(str(f), result, len(files))
             return
         doc, mentions = result
-        if any(d.id == doc.id for d in report.documents):
+        if doc.id in seen_ids:
             report.errors.append(f"{f}: same content as an earlier file, skipped")
             if on_document:
                 on_document(str(f), "duplicate", len(files))
@@ -152,6 +158,7 @@ def extract(
             mentions = recognise(doc, nlp)
         resolver.add(doc, mentions)
         report.documents.append(doc)
+        seen_ids.add(doc.id)
         if on_document:
             on_document(str(f), None, len(files))
 
@@ -168,28 +175,87 @@ def extract(
             _analyse_all(files, jobs, cache, model, on_result)
     with report.stage("resolve"):
         report.entities = resolver.entities()
-    with report.stage("relate"):
-        ctx = Context(report.documents, report.entities)
-        report.relations = relate(report.documents, report.entities, ctx)
-        report.co_mentions = dict(co_mentions(report.documents, report.entities, ctx))
-    with report.stage("measure"):
-        report.observations = measure(report.documents, report.entities)
+    if graph_dir is not None and report.documents:
+        with report.stage("graph: entities"):
+            report.output = GraphOutput(graph_dir)
+            report.output.entities(report)
+    try:
+        with report.stage("relate"):
+            ctx = Context(report.documents, report.entities)
+            report.relations = relate(report.documents, report.entities, ctx)
+            report.co_mentions = dict(co_mentions(report.documents, report.entities, ctx))
+        with report.stage("measure"):
+            report.observations = measure(report.documents, report.entities)
+    except BaseException:
+        if report.output is not None:
+            report.output.abandon()
+        raise
     report.seconds = time.perf_counter() - t0
     return report
 
 
-def write_build(report: BuildReport, out_dir: Path) -> BuildReport:
-    """Graph the records and write graph.ttl and the Oxigraph store into out_dir."""
-    from concurrent.futures import ThreadPoolExecutor
+class GraphOutput:
+    """The graph of a build, written as the stages finish.
 
+    Quads go to N-Quads chunks that a background thread bulk-loads into a new store;
+    the union goes to an N-Triples file that becomes graph.ttl at the end. Nothing of
+    the graph is held in memory, and the store load overlaps the Python stages.
+    """
+
+    def __init__(self, out_dir: Path) -> None:
+        from kg.graph.sink import QuadSink
+        from kg.graph.store import StoreLoader
+
+        out_dir.mkdir(parents=True, exist_ok=True)
+        self.out_dir = out_dir
+        self.loader = StoreLoader(out_dir)
+        self.union = out_dir / "graph.nt.tmp"
+        self.sink = QuadSink(out_dir / "graph.nq.tmp", self.union, on_chunk=self.loader.load)
+        self.written: dict[str, set[int]] | None = None
+
+    def entities(self, report: BuildReport) -> None:
+        from kg.graph.build import write_entities
+
+        self.written = write_entities(self.sink, report.documents, report.entities, _region_iris(report))
+        self.sink.flush()  # loads while relations and figures are found
+
+    def statements(self, report: BuildReport) -> None:
+        from kg.graph.build import write_statements
+
+        if self.written is None:
+            self.entities(report)
+        write_statements(
+            self.sink, report.documents, report.relations, report.co_mentions, report.observations, self.written
+        )
+        self.sink.close()
+
+    def finish(self) -> tuple[Path, int]:
+        """graph.ttl from the union stream while the last chunks load; then the store."""
+        from kg.graph.namespaces import PREFIXES
+        from kg.graph.store import ntriples_file, write_turtle
+
+        graph_path = self.out_dir / "graph.ttl"
+        prefixes = {p: str(ns) for p, ns in PREFIXES.items() if p not in ("id",)}
+        try:
+            triples = write_turtle(ntriples_file(self.union), graph_path, prefixes)
+            self.loader.finish()
+        except BaseException:
+            self.abandon()
+            raise
+        self.union.unlink(missing_ok=True)
+        return graph_path, triples
+
+    def abandon(self) -> None:
+        """A failed build leaves the previous graph and store as they were."""
+        self.sink.close()
+        self.loader.abandon()
+        self.union.unlink(missing_ok=True)
+
+
+def _region_iris(report: BuildReport) -> dict[str, str]:
     from kg.gazetteer import gazetteer
-    from kg.graph.build import build_dataset
-    from kg.graph.namespaces import PREFIXES
-    from kg.graph.sink import QuadSink
-    from kg.graph.store import ntriples_file, write_store, write_turtle
     from kg.resolve import place_iri
 
-    t0 = time.perf_counter()
     gaz = gazetteer()
     known = {e.iri for e in report.entities}
     regions = {}
@@ -198,35 +264,26 @@ def write_build(report: BuildReport, out_dir: Path) -> BuildReport:
             iri = place_iri(gaz.by_code[d.region])
             if iri in known:
                 regions[d.id] = f"<{iri}>"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    quads, union = out_dir / "graph.nq.tmp", out_dir / "graph.nt.tmp"
-    sink = QuadSink(quads, union)
-    with report.stage("graph"):
-        try:
-            build_dataset(
-                sink,
-                report.documents,
-                report.entities,
-                report.relations,
-                regions,
-                report.co_mentions,
-                report.observations,
-            )
-        finally:
-            sink.close()
-    graph_path = out_dir / "graph.ttl"
-    prefixes = {p: str(ns) for p, ns in PREFIXES.items() if p not in ("id",)}
-    with report.stage("store and graph.ttl"), ThreadPoolExecutor(1) as pool:
-        # Oxigraph's bulk loader and its Turtle writer both run in Rust: side by side
-        loading = pool.submit(write_store, quads, out_dir)
-        report.triples = write_turtle(ntriples_file(union), graph_path, prefixes)
-        loading.result()
-    quads.unlink()
-    union.unlink()
+    return regions
+
+
+def write_build(report: BuildReport, out_dir: Path) -> BuildReport:
+    """Complete the graph (started by `extract(graph_dir=…)`, or all of it now) and write
+    graph.ttl, the Oxigraph store and ontology.html into out_dir."""
     from kg.docs import write_ontology_page
 
+    t0 = time.perf_counter()
+    output = report.output if report.output is not None else GraphOutput(out_dir)
+    try:
+        with report.stage("graph"):
+            output.statements(report)
+    except BaseException:
+        output.abandon()
+        raise
+    with report.stage("store and graph.ttl"):
+        report.graph_path, report.triples = output.finish()
+    report.output = None
     write_ontology_page(out_dir / "ontology.html")
-    report.graph_path = graph_path
     report.seconds += time.perf_counter() - t0
     return report
 
@@ -260,7 +317,9 @@ def build(paths: list[Path] | None, out_dir: Path, on_document=None, nlp=None, j
                 for f, _ in manifest["files"]:
                     on_document(f, None, len(manifest["files"]))
             return report
-    report = extract(paths, on_document, nlp, jobs=jobs, cache_dir=None if nlp else out_dir / "cache")
+    report = extract(
+        paths, on_document, nlp, jobs=jobs, cache_dir=None if nlp else out_dir / "cache", graph_dir=out_dir
+    )
     if not report.documents:
         return report
     report = write_build(report, out_dir)

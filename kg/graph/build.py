@@ -213,6 +213,57 @@ def add_co_mentions(ds, counts: dict[tuple[str, str], int]) -> None:
         g.add((node, PK.sentenceCount, literal(n)))
 
 
+def write_entities(
+    ds, docs: list[Document], entities: list[Entity], region_iris: dict[str, str]
+) -> dict[str, set[int]]:
+    """Documents, the sentences that name entities, entities and their mentions: all that
+    resolution decides, written while the relations are still being found.
+
+    Returns the sentences written, by document, so `write_statements` adds only the rest.
+    """
+    used: dict[str, set[int]] = {d.id: set() for d in docs}
+    for e in entities:
+        for m in e.mentions:
+            used[m.doc_id].add(m.sentence)
+    for doc in docs:
+        add_document(ds, doc, region_iris.get(doc.id), used[doc.id])
+    for e in entities:
+        add_entity(ds, e)
+    return used
+
+
+def write_statements(
+    ds,
+    docs: list[Document],
+    relations: list[Relation],
+    co_mentions: dict[tuple[str, str], int] | None,
+    observations: list[Observation] | None,
+    written: dict[str, set[int]],
+) -> None:
+    """Relations with their evidence, co-mentions, observations, and the evidence sentences
+    that `write_entities` did not write."""
+    by_id = {d.id: d for d in docs}
+    extra: dict[str, set[int]] = {d.id: set() for d in docs}
+    for r in relations:
+        for ev in r.evidence:
+            if ev.doc_id and ev.sentence not in written[ev.doc_id]:
+                extra[ev.doc_id].add(ev.sentence)
+    for o in observations or []:
+        for ev in o.evidence:
+            if ev.sentence not in written[ev.doc_id]:
+                extra[ev.doc_id].add(ev.sentence)
+    for doc_id, indices in extra.items():
+        doc = by_id[doc_id]
+        g = ds.graph(doc_graph_iri(doc_id))
+        for i in sorted(indices):
+            add_sentence(g, doc, doc.sentences[i])
+        written[doc_id] |= indices
+    for r in relations:
+        add_relation(ds, r)
+    add_co_mentions(ds, co_mentions or {})
+    add_observations(ds, observations or [])
+
+
 def build_dataset(
     ds,
     docs: list[Document],
@@ -223,23 +274,6 @@ def build_dataset(
     observations: list[Observation] | None = None,
 ):
     """Write every record into `ds` (a QuadSink: `graph(name).add(triple)` with N-Quads terms)."""
-    used: dict[str, set[int]] = {d.id: set() for d in docs}
-    for e in entities:
-        for m in e.mentions:
-            used[m.doc_id].add(m.sentence)
-    for r in relations:
-        for ev in r.evidence:
-            if ev.doc_id:
-                used[ev.doc_id].add(ev.sentence)
-    for o in observations or []:
-        for ev in o.evidence:
-            used[ev.doc_id].add(ev.sentence)
-    for doc in docs:
-        add_document(ds, doc, region_iris.get(doc.id), used[doc.id])
-    for e in entities:
-        add_entity(ds, e)
-    for r in relations:
-        add_relation(ds, r)
-    add_co_mentions(ds, co_mentions or {})
-    add_observations(ds, observations or [])
+    written = write_entities(ds, docs, entities, region_iris)
+    write_statements(ds, docs, relations, co_mentions, observations, written)
     return ds

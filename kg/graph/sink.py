@@ -9,6 +9,7 @@ each quad as a line, which Oxigraph then bulk-loads from the file.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -69,27 +70,48 @@ class _GraphView:
     def add(self, triple: tuple[str, str, str], union: bool = True) -> None:
         """A quad in this graph; `union=False` for a triple already written to another graph."""
         line = f"{triple[0]} {triple[1]} {triple[2]}"
-        self.sink.quads.write(line + self.suffix)
-        self.sink.count += 1
-        if union and self.sink.triples is not None:
-            self.sink.triples.write(line + " .\n")
+        sink = self.sink
+        sink.quads.write(line + self.suffix)
+        if union and sink.triples is not None:
+            sink.triples.write(line + " .\n")
+        sink._written()
 
 
 class QuadSink:
-    """Quads to an N-Quads file and, optionally, the union of the graphs to N-Triples.
+    """Quads to N-Quads files and, optionally, the union of the graphs to N-Triples.
 
     `graph(name)` takes the graph's N-Quads term (`<iri>`). The builders write each
     triple once per graph and once in all (with `union=False` for the repeats), so the
     N-Triples file is the union without a set of every triple in memory; the build's
     tests check it against the store's own union.
+
+    With `on_chunk`, every `chunk_quads` quads the current file is closed and handed
+    over (to a loader that puts it into the store while the graph is still being built);
+    memory stays bounded by a chunk whatever the corpus.
     """
 
-    def __init__(self, path: Path, union_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        union_path: Path | None = None,
+        on_chunk: Callable[[Path], None] | None = None,
+        chunk_quads: int = 500_000,
+    ) -> None:
         self.path = path
-        self.quads = path.open("w", encoding="utf-8", buffering=1 << 20)
+        self.on_chunk = on_chunk
+        self.chunk_quads = chunk_quads
+        self.chunks = 0
+        self.quads = self._open_chunk()
+        self.in_chunk = 0
         self.triples = union_path.open("w", encoding="utf-8", buffering=1 << 20) if union_path else None
         self.count = 0
         self._views: dict[str, _GraphView] = {}
+
+    def _chunk_path(self, k: int) -> Path:
+        return self.path if self.on_chunk is None else self.path.with_name(f"{self.path.name}.{k}")
+
+    def _open_chunk(self):
+        return self._chunk_path(self.chunks).open("w", encoding="utf-8", buffering=1 << 20)
 
     def graph(self, name: str) -> _GraphView:
         view = self._views.get(name)
@@ -97,7 +119,26 @@ class QuadSink:
             view = self._views[name] = _GraphView(self, name)
         return view
 
-    def close(self) -> None:
+    def _written(self) -> None:
+        self.count += 1
+        self.in_chunk += 1
+        if self.on_chunk is not None and self.in_chunk >= self.chunk_quads:
+            self.flush()
+
+    def flush(self) -> None:
+        """Hand the current chunk over now (at a stage boundary) and start a new one."""
+        if self.on_chunk is None or not self.in_chunk:
+            return
         self.quads.close()
+        self.on_chunk(self._chunk_path(self.chunks))
+        self.chunks += 1
+        self.quads = self._open_chunk()
+        self.in_chunk = 0
+
+    def close(self) -> None:
+        self.flush()
+        self.quads.close()
+        if self.on_chunk is not None:
+            self._chunk_path(self.chunks).unlink(missing_ok=True)
         if self.triples is not None:
             self.triples.close()

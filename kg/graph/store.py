@@ -37,6 +37,60 @@ DISTINCT_TRIPLES = "SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o }"
 UNION = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {DISTINCT_TRIPLES} }}"
 
 
+class StoreLoader:
+    """Loads N-Quads chunks into a new store in a background thread, then puts it in place.
+
+    Oxigraph's bulk loader runs in Rust and releases the GIL, so chunks load on a second
+    core while Python builds the rest of the graph; one bulk load per chunk keeps its
+    memory to a chunk's worth (one load of 2.9M quads peaked at 1.7 GB, chunks of 250k
+    at 0.3 GB). The old store stays until the new one is complete.
+    """
+
+    def __init__(self, build_dir: Path) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        import pyoxigraph as ox
+
+        self.build_dir = build_dir
+        self.path = build_dir / (STORE_DIR + ".new")
+        if self.path.exists():
+            shutil.rmtree(self.path)
+        self.store = ox.Store(str(self.path))
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix="store-loader")
+        self.pending: list = []
+
+    def _load(self, chunk: Path) -> None:
+        import pyoxigraph as ox
+
+        try:
+            self.store.bulk_load(path=str(chunk), format=ox.RdfFormat.N_QUADS, lenient=True)
+        finally:
+            chunk.unlink(missing_ok=True)
+
+    def load(self, chunk: Path) -> None:
+        self.pending.append(self.pool.submit(self._load, chunk))
+
+    def finish(self) -> Path:
+        """Wait for every chunk (re-raising a loader error), then replace the old store."""
+        try:
+            for f in self.pending:
+                f.result()
+        finally:
+            self.pool.shutdown()
+        self.store.flush()
+        del self.store
+        final = self.build_dir / STORE_DIR
+        if final.exists():
+            shutil.rmtree(final)
+        self.path.rename(final)
+        return final
+
+    def abandon(self) -> None:
+        self.pool.shutdown(cancel_futures=True)
+        self.store = None
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
 def union(store):
     """The union of the named graphs, each triple once, as Oxigraph streams it.
 
