@@ -71,3 +71,29 @@ def test_streamed_graph_ttl_is_the_union_of_the_stores_graphs(sample_build: Path
     in_store = {str(t) for t in union(store)}
     assert len(written) == len(set(written)) == count_union(store) > 20000
     assert set(written) == in_store
+
+
+def test_a_build_that_fails_midway_leaves_the_previous_graph_and_store(tmp_path: Path, monkeypatch) -> None:
+    """The store is loaded in the background while the build goes on; a failure after
+    loading started must not leave a half store or lose the previous one."""
+    import kg.measure.extract as measure_stage
+    from kg.graph.store import count_union, open_store
+
+    src = corpus_copy(tmp_path)
+    out = tmp_path / "out"
+    build([src], out)
+    before = (out / "graph.ttl").read_bytes()
+    triples = count_union(open_store(out))
+    doc = next(src.glob("000_*.txt"))
+    doc.write_text(doc.read_text(encoding="utf-8") + "\n新建高标准农田50万亩。\n", encoding="utf-8")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("figures stage failed")
+
+    monkeypatch.setattr(measure_stage, "measure", broken)
+    with pytest.raises(RuntimeError):
+        build([src], out)
+    assert (out / "graph.ttl").read_bytes() == before
+    assert count_union(open_store(out)) == triples
+    assert not (out / "store.new").exists()
+    assert not list(out.glob("graph.n*.tmp*"))
