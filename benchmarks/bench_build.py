@@ -19,25 +19,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.common import time_segmentation
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "kg" / "data" / "corpus"
 
 
 def corpus_texts() -> list[str]:
     return [p.read_text(encoding="utf-8") for p in sorted(CORPUS.glob("*.txt"))]
-
-
-def time_jieba(texts: list[str], repeat: int) -> float:
-    import jieba
-
-    jieba.initialize()
-    runs = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        for text in texts:
-            jieba.lcut(text)
-        runs.append(time.perf_counter() - t)
-    return statistics.median(runs)
 
 
 def time_warm_build(repeat: int) -> float:
@@ -68,7 +57,7 @@ def main() -> None:
     a = ap.parse_args()
     texts = corpus_texts()
     chars = sum(len(t) for t in texts)
-    jieba_s = time_jieba(texts, a.repeat)
+    jieba_s = time_segmentation(texts, "jieba", a.repeat)
     warm_s = time_warm_build(a.repeat)
     cold_s = time_cold_build()
     result = {

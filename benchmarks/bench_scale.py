@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.common import time_segmentation
+
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "kg" / "data" / "corpus"
 PREFIXES = ["松江", "长白", "辽河", "黑水", "龙泉", "青山", "红岩", "金川", "白云", "东湖", "西岭", "南湖"]
@@ -47,26 +49,8 @@ def synthesise(out: Path, scale: int, seed: int = 11) -> int:
     return chars
 
 
-def time_jieba(folder: Path) -> float:
-    import jieba
-
-    jieba.initialize()
-    texts = [p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))]
-    t = time.perf_counter()
-    for text in texts:
-        jieba.lcut(text)
-    return time.perf_counter() - t
-
-
-def time_jieba_rs(folder: Path) -> float:
-    """The segmenter the pipeline itself uses (jieba-rs: jieba's words, in Rust)."""
-    import rjieba
-
-    texts = [p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))]
-    t = time.perf_counter()
-    for text in texts:
-        rjieba.cut(text)
-    return time.perf_counter() - t
+def texts_of(folder: Path) -> list[str]:
+    return [p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))]
 
 
 def timed_build(src: Path, out: Path, jobs: int) -> tuple[float, int]:
@@ -95,8 +79,10 @@ def main() -> None:
             src = tmp / "corpus"
             src.mkdir()
             chars = synthesise(src, scale)
-            jieba_s = time_jieba(src)
-            jieba_rs_s = time_jieba_rs(src)
+            texts = texts_of(src)
+            jieba_s = time_segmentation(texts, "jieba")
+            jieba_rs_s = time_segmentation(texts, "jieba-rs")
+            del texts
             cold, peak = timed_build(src, tmp / "out", a.jobs)
             manifest = json.loads((tmp / "out" / "manifest.json").read_text(encoding="utf-8"))
             warm, _ = timed_build(src, tmp / "out", a.jobs)

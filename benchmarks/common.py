@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import socket
+import statistics
+import time
+from collections.abc import Callable
 
 
 def free_port() -> int:
@@ -16,3 +19,28 @@ def pct(values: list[float], p: float) -> float:
     """The p-th percentile (nearest rank) of a non-empty list."""
     values = sorted(values)
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def segmenter(name: str) -> Callable[[str], object]:
+    """`jieba` (the Python reference the issue measures against) or `jieba-rs` (the
+    segmenter the pipeline uses); initialised before any timing."""
+    if name == "jieba":
+        import jieba
+
+        jieba.initialize()
+        return jieba.lcut
+    import rjieba
+
+    return rjieba.cut
+
+
+def time_segmentation(texts: list[str], name: str = "jieba", repeat: int = 1) -> float:
+    """Median seconds to segment all `texts` with `segmenter(name)`."""
+    cut = segmenter(name)
+    runs = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        for text in texts:
+            cut(text)
+        runs.append(time.perf_counter() - t)
+    return statistics.median(runs)

@@ -28,7 +28,7 @@ class BuildReport:
     graph_path: Path | None = None
     cached_summary: list[tuple[str, str]] | None = None  # an unchanged build: nothing was redone
     timings: dict[str, float] = field(default_factory=dict)  # seconds per stage, in stage order
-    output: GraphOutput | None = field(default=None, repr=False)  # the graph being written
+    output: object | None = field(default=None, repr=False)  # kg.graph.output.GraphOutput being written
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -176,6 +176,8 @@ def extract(
     with report.stage("resolve"):
         report.entities = resolver.entities()
     if graph_dir is not None and report.documents:
+        from kg.graph.output import GraphOutput
+
         with report.stage("graph: entities"):
             report.output = GraphOutput(graph_dir)
             report.output.entities(report)
@@ -194,83 +196,11 @@ def extract(
     return report
 
 
-class GraphOutput:
-    """The graph of a build, written as the stages finish.
-
-    Quads go to N-Quads chunks that a background thread bulk-loads into a new store;
-    the union goes to an N-Triples file that becomes graph.ttl at the end. Nothing of
-    the graph is held in memory, and the store load overlaps the Python stages.
-    """
-
-    def __init__(self, out_dir: Path) -> None:
-        from kg.graph.sink import QuadSink
-        from kg.graph.store import StoreLoader
-
-        out_dir.mkdir(parents=True, exist_ok=True)
-        self.out_dir = out_dir
-        self.loader = StoreLoader(out_dir)
-        self.union = out_dir / "graph.nt.tmp"
-        self.sink = QuadSink(out_dir / "graph.nq.tmp", self.union, on_chunk=self.loader.load)
-        self.written: dict[str, set[int]] | None = None
-
-    def entities(self, report: BuildReport) -> None:
-        from kg.graph.build import write_entities
-
-        self.written = write_entities(self.sink, report.documents, report.entities, _region_iris(report))
-        self.sink.flush()  # loads while relations and figures are found
-
-    def statements(self, report: BuildReport) -> None:
-        from kg.graph.build import write_statements
-
-        if self.written is None:
-            self.entities(report)
-        write_statements(
-            self.sink, report.documents, report.relations, report.co_mentions, report.observations, self.written
-        )
-        self.sink.close()
-
-    def finish(self) -> tuple[Path, int]:
-        """graph.ttl from the union stream while the last chunks load; then the store."""
-        from kg.graph.namespaces import PREFIXES
-        from kg.graph.store import ntriples_file, write_turtle
-
-        graph_path = self.out_dir / "graph.ttl"
-        prefixes = {p: str(ns) for p, ns in PREFIXES.items() if p not in ("id",)}
-        try:
-            triples = write_turtle(ntriples_file(self.union), graph_path, prefixes)
-            self.loader.finish()
-        except BaseException:
-            self.abandon()
-            raise
-        self.union.unlink(missing_ok=True)
-        return graph_path, triples
-
-    def abandon(self) -> None:
-        """A failed build leaves the previous graph and store as they were."""
-        self.sink.close()
-        self.loader.abandon()
-        self.union.unlink(missing_ok=True)
-
-
-def _region_iris(report: BuildReport) -> dict[str, str]:
-    from kg.gazetteer import gazetteer
-    from kg.resolve import place_iri
-
-    gaz = gazetteer()
-    known = {e.iri for e in report.entities}
-    regions = {}
-    for d in report.documents:
-        if d.region:
-            iri = place_iri(gaz.by_code[d.region])
-            if iri in known:
-                regions[d.id] = f"<{iri}>"
-    return regions
-
-
 def write_build(report: BuildReport, out_dir: Path) -> BuildReport:
     """Complete the graph (started by `extract(graph_dir=…)`, or all of it now) and write
     graph.ttl, the Oxigraph store and ontology.html into out_dir."""
     from kg.docs import write_ontology_page
+    from kg.graph.output import GraphOutput
 
     t0 = time.perf_counter()
     output = report.output if report.output is not None else GraphOutput(out_dir)

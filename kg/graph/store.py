@@ -17,20 +17,16 @@ class StoreError(Exception):
 
 
 def write_store(nquads: bytes | Path, build_dir: Path) -> Path:
-    """A fresh store from N-Quads (bytes, or a file streamed from disk)."""
-    import pyoxigraph as ox
-
-    path = build_dir / STORE_DIR
-    if path.exists():
-        shutil.rmtree(path)
-    store = ox.Store(str(path))
+    """A fresh store from N-Quads (bytes, or a file, which is consumed), by the loader the
+    build uses."""
+    loader = StoreLoader(build_dir)
     if isinstance(nquads, Path):
-        store.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+        loader.load(nquads)
     else:
-        store.bulk_load(nquads, format=ox.RdfFormat.N_QUADS)
-    store.flush()
-    del store
-    return path
+        chunk = build_dir / "store.nq.tmp"
+        chunk.write_bytes(nquads)
+        loader.load(chunk)
+    return loader.finish()
 
 
 DISTINCT_TRIPLES = "SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o }"

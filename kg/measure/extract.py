@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
+from functools import cache
 
 from kg.measure.numbers import Figure, find_figures, vocab
 from kg.measure.registry import canonical_indicator
@@ -23,21 +24,17 @@ NAME_CLASSES = {"Project", "Programme", "Product", "Organization", "Enterprise",
 AREA_CLASSES = {"Enterprise", "Project", "Place"}
 
 
-_ORDERED: dict[int, tuple[list[str], list[str], tuple[str, ...]]] = {}
+@cache
+def _longest_first(name: str) -> tuple[list[str], tuple[str, ...]]:
+    """A word list of units.json sorted longest first, and as a tuple for one
+    startswith/endswith call; sorted once per process, not at every clause."""
+    ordered = sorted((w for w in vocab()[name] if w), key=len, reverse=True)
+    return ordered, tuple(ordered)
 
 
-def _longest_first(words: list[str]) -> tuple[list[str], tuple[str, ...]]:
-    """The word list sorted longest first, and as a tuple for one startswith/endswith call
-    (the lists come from units.json and live as long as the process)."""
-    entry = _ORDERED.get(id(words))
-    if entry is None or entry[0] is not words:
-        ordered = sorted((w for w in words if w), key=len, reverse=True)
-        entry = _ORDERED[id(words)] = (words, ordered, tuple(ordered))
-    return entry[1], entry[2]
-
-
-def _strip_words(text: str, words: list[str], leading: bool) -> str:
-    """Strip the longest listed word from the start (or end), again while one matches."""
+def _strip_words(text: str, words: str, leading: bool) -> str:
+    """Strip the longest word of the list `words` (of units.json) from the start (or end),
+    again while one matches."""
     ordered, any_of = _longest_first(words)
     if leading:
         while text and text.startswith(any_of):
@@ -101,7 +98,7 @@ class ObservationExtractor:
         self.region_prefix = re.compile("^(?:" + "|".join(map(re.escape, self.region_names)) + ")") if region else None
 
     def _area(self, sent_start: int, clause_start: int, sentence_index: int, clause: str = "") -> Entity | None:
-        lead = len(clause) - len(_strip_words(clause, self.v["leading_noise"], leading=True)) if clause else 0
+        lead = len(clause) - len(_strip_words(clause, "leading_noise", leading=True)) if clause else 0
         for s, _e, ent in self.occ.get(sentence_index, []):
             rel = s - sent_start - clause_start
             if rel == lead and ent.cls in AREA_CLASSES and (self.region is None or ent.iri != self.region.iri):
@@ -195,17 +192,17 @@ class ObservationExtractor:
     def _indicator(self, prefix: str, clause: str, fig: Figure) -> tuple[str, int]:
         """(indicator, end of the words it used): before the figure, or verb + object after it."""
         v = self.v
-        p = _strip_words(prefix.strip(), v["leading_noise"], leading=True)
+        p = _strip_words(prefix.strip(), "leading_noise", leading=True)
         p = re.sub(r"^(?:20\d{2}年|今年|去年|上年|年内|目前)", "", p)
-        p = _strip_words(p, v["leading_noise"], leading=True)
-        verbs, any_verb = _longest_first(v["object_verbs"])
+        p = _strip_words(p, "leading_noise", leading=True)
+        verbs, any_verb = _longest_first("object_verbs")
         verb = next((w for w in verbs if p.endswith(w)), "") if p.endswith(any_verb) else ""
-        core = _strip_words(p, v["trailing_verbs"], leading=False).strip("、和及的")
+        core = _strip_words(p, "trailing_verbs", leading=False).strip("、和及的")
         if self.region_prefix is not None:
             core = self.region_prefix.sub("", core)
         after = clause[fig.end :]
         m = re.match(r"(?:\d+[A-Za-z]|[^，,；;。、等和及的0-9])[^，,；;。、等和及的\d]{1,15}", after)
-        obj = _strip_words(m.group(0), v["trailing_verbs"], leading=False) if m else ""
+        obj = _strip_words(m.group(0), "trailing_verbs", leading=False) if m else ""
         counted = fig.unit in v["count_units"] and not fig.qualifier
         if obj and re.match(r"[\u4e00-\u9fffA-Za-z“]|\d+[A-Za-z]", obj) and (verb or len(core) < 2 or counted):
             # 新建3000个5G基站, 、70个专项方案: the thing counted follows the figure
@@ -225,7 +222,7 @@ class ObservationExtractor:
         if "分别" not in clause or len(figures) < 2:
             return []
         head = clause[: clause.index("分别")]
-        head = _strip_words(head, self.v["leading_noise"], leading=True)
+        head = _strip_words(head, "leading_noise", leading=True)
         items = [x for x in re.split(r"[、和及]", head) if x]
         if len(items) != len(figures):
             return [canonical_indicator(head)] * len(figures) if len(head) >= 2 else []
