@@ -57,3 +57,31 @@ def test_jieba_rs_words_are_jiebas_words() -> None:
     doc = nlp.make_doc("吉林化纤集团 建设碳纤维项目")
     assert [t.text for t in doc] == [w for w in jieba.lcut("吉林化纤集团 建设碳纤维项目") if not w.isspace()]
     assert doc.text == "吉林化纤集团 建设碳纤维项目"
+
+
+def test_compiled_crf_gives_crfsuites_tags() -> None:
+    """The numpy inference must tag exactly as python-crfsuite does with the string
+    features it was trained on, on every paragraph of the bundled corpus."""
+    import pycrfsuite
+
+    from kg.nlp.components import CANDS, token_starts
+    from kg.nlp.crf import MODELS, features
+    from kg.nlp.crf_infer import CompiledCrf
+    from kg.pipeline import CORPUS
+
+    nlp = load()
+    rules = nlp.get_pipe("policykg_rules")
+    reference = pycrfsuite.Tagger()
+    reference.open(str(MODELS / "ner.crfsuite"))
+    compiled = CompiledCrf(MODELS / "ner.crfsuite")
+    tagged = 0
+    for path in sorted(CORPUS.glob("*.txt")):
+        items = []
+        for par in path.read_text(encoding="utf-8").split("\n"):
+            if par:
+                d = rules(nlp.make_doc(par))
+                items.append((par, token_starts(d), d.user_data[CANDS]))
+        expected = [reference.tag(features(*item)) for item in items]
+        assert compiled.tag(compiled.emissions(items)) == expected, path.name
+        tagged += sum(t != "O" for tags in expected for t in tags)
+    assert tagged > 5000

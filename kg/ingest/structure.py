@@ -188,6 +188,11 @@ def find_years(text: str) -> tuple[int | None, int | None, int | None]:
     return delivered, review, plan
 
 
+@lru_cache(maxsize=1)
+def _names_longest_first() -> list[str]:
+    return sorted((n for n in gazetteer().by_name if len(n) >= 2), key=len, reverse=True)
+
+
 def find_region(text: str, title: str) -> tuple[str, str]:
     """(division code, level) of the region the report speaks for.
 
@@ -196,8 +201,8 @@ def find_region(text: str, title: str) -> tuple[str, str]:
     """
     cues = _cues()
     gaz = gazetteer()
-    for name in sorted(gaz.by_name, key=len, reverse=True):
-        if len(name) >= 2 and name in title:
+    for name in _names_longest_first():
+        if name in title:
             d = gaz.lookup(name)
             if d:
                 return d.code, d.level

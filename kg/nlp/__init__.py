@@ -30,27 +30,34 @@ def load(config: Path = CONFIG, model: str | None = None):
 
 def recognise(doc: Document, nlp=None) -> list[Mention]:
     """Mentions of entities in a document, one per recognised span, in text order."""
-    from kg.nlp.components import PROVINCE, SOURCES
+    from kg.nlp.components import PROVINCE, SOURCES, TEXT
 
     nlp = nlp or load()
     mentions: list[Mention] = []
     starts = [s.start for s in doc.sentences]
     indices = [s.index for s in doc.sentences]
     province = doc.region[:2] + "0000000000" if doc.region else ""
-    pos = 0
+    # every paragraph through each component in turn, so that a component with `pipe`
+    # (the CRF) sees the whole document's paragraphs at once
+    paragraphs, texts, pos = [], [], 0
     for par in doc.text.split("\n"):
         if par.strip():
-            sdoc = nlp.make_doc(par)
-            sdoc.user_data[PROVINCE] = province
-            for _, proc in nlp.pipeline:
-                sdoc = proc(sdoc)
-            sources = sdoc.user_data.get(SOURCES, {})
-            spans = [(ent, sources.get((ent.start_char, ent.end_char), "")) for ent in sdoc.ents]
-            spans += [(sp, sp.kb_id_) for sp in sdoc.spans.get("policykg_nested", [])]
-            for ent, source in spans:
-                s, e = pos + ent.start_char, pos + ent.end_char
-                mentions.append(Mention(doc.id, _sentence_of(starts, indices, s), s, e, ent.label_, ent.text, source))
+            paragraphs.append((pos, nlp.make_doc(par)))
+            texts.append((pos, par))
         pos += len(par) + 1
+    sdocs = [d for _, d in paragraphs]
+    for (_, d), (_, par) in zip(paragraphs, texts):
+        d.user_data[PROVINCE] = province
+        d.user_data[TEXT] = par  # the Doc's text, known: spaCy would join it from the tokens
+    for _, proc in nlp.pipeline:
+        sdocs = list(proc.pipe(sdocs)) if hasattr(proc, "pipe") else [proc(d) for d in sdocs]
+    for (pos, _), sdoc in zip(paragraphs, sdocs):
+        sources = sdoc.user_data.get(SOURCES, {})
+        spans = [(ent, sources.get((ent.start_char, ent.end_char), "")) for ent in sdoc.ents]
+        spans += [(sp, sp.kb_id_) for sp in sdoc.spans.get("policykg_nested", [])]
+        for ent, source in spans:
+            s, e = pos + ent.start_char, pos + ent.end_char
+            mentions.append(Mention(doc.id, _sentence_of(starts, indices, s), s, e, ent.label_, ent.text, source))
     mentions += leading_known_enterprises(doc, mentions)
     return sorted(mentions, key=lambda m: (m.start, -m.end, m.label))
 

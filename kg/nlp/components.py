@@ -72,10 +72,16 @@ class CrfComponent:
         self.tagger = tagger
 
     def __call__(self, doc: Doc) -> Doc:
-        cands = doc.user_data.get(CANDS, [])
-        doc.user_data[PREDS] = self.tagger.predict(doc_text(doc), token_starts(doc), cands)
-        doc.user_data["policykg_has_model"] = self.tagger.tagger is not None
-        return doc
+        return next(iter(self.pipe([doc])))
+
+    def pipe(self, docs, batch_size: int = 1000):
+        """Tag many paragraphs together: the CRF scores and decodes them in batches."""
+        docs = list(docs)
+        items = [(doc_text(d), token_starts(d), d.user_data.get(CANDS, [])) for d in docs]
+        for doc, spans in zip(docs, self.tagger.predict_batch(items)):
+            doc.user_data[PREDS] = spans
+            doc.user_data["policykg_has_model"] = self.tagger.has_model
+            yield doc
 
 
 @Language.factory(
