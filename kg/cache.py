@@ -54,11 +54,11 @@ class DocumentCache:
         self.folder = folder / fingerprint()
         self.folder.mkdir(parents=True, exist_ok=True)
 
-    def _path(self, key: str) -> Path:
+    def path(self, key: str) -> Path:
         return self.folder / f"{key}.pickle"
 
     def get(self, key: str):
-        p = self._path(key)
+        p = self.path(key)
         if not p.exists():
             return None
         try:
@@ -66,7 +66,11 @@ class DocumentCache:
         except (pickle.UnpicklingError, EOFError, AttributeError, ImportError):
             return None
 
-    def put(self, key: str, value) -> None:
-        tmp = self._path(key).with_suffix(".tmp")
-        tmp.write_bytes(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
-        tmp.replace(self._path(key))
+    def has(self, key: str) -> bool:
+        return self.path(key).exists()
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        """An entry already pickled (by the worker that made it)."""
+        tmp = self.path(key).with_suffix(".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(self.path(key))

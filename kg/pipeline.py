@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,31 +84,63 @@ def analyse_file(path: Path, model: str | None = None):
     return doc, recognise(doc, load(model=model) if model else load())
 
 
-def _analyse_all(files: list[Path], jobs: int, cache, model: str | None, on_result) -> None:
-    """Analyse what the cache lacks, in `jobs` processes, and report results in file order."""
+def _worker_pool(jobs: int):
+    """Processes for documents (recognition, then figures); spawned, not forked: the
+    parent may hold threads and open stores."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"))
+
+
+def _analyse_to_bytes(path: Path, model: str | None = None) -> bytes | str:
+    """`analyse_file` in a worker, pickled there once: the parent stores these bytes in
+    the cache as they are and unpickles them once."""
+    import pickle
+
+    result = analyse_file(path, model)
+    return result if isinstance(result, str) else pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _analyse_all(files: list[Path], pool, cache, model: str | None, on_result) -> dict[Path, str]:
+    """Analyse what the cache lacks, in the worker `pool` (or here), and report results in
+    file order as they arrive (the parent's share, caching and resolution, overlaps the
+    workers). Returns each file's content key."""
+    import pickle
+
     from kg.cache import content_key
 
     keys = {f: content_key(f) for f in files}
-    todo = [f for f in files if cache is None or cache.get(keys[f]) is None]
-    fresh: dict[Path, object] = {}
-    if jobs > 1 and len(todo) > 1:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
+    todo = [f for f in files if cache is None or not cache.has(keys[f])]
 
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
-            for f, result in zip(todo, pool.map(analyse_file, todo, [model] * len(todo))):
-                fresh[f] = result
-    for f in files:
-        result = fresh.get(f)
-        if result is None and f in todo:
-            result = analyse_file(f, model)
-        elif result is None:
-            result = cache.get(keys[f])
-        if cache is not None and f in todo and not isinstance(result, str):
-            cache.put(keys[f], result)
-        if not isinstance(result, str):
-            result[0].path = str(f)  # the same content may have moved
-        on_result(f, result)
+    def fresh():
+        if pool is not None and len(todo) > 1:
+            yield from pool.map(_analyse_to_bytes, todo, [model] * len(todo))
+        else:
+            for f in todo:
+                yield _analyse_to_bytes(f, model)
+
+    results = fresh()
+    pending = set(todo)
+    try:
+        for f in files:
+            result = cache.get(keys[f]) if f not in pending else None
+            if f in pending:
+                data = next(results)
+                if isinstance(data, bytes):
+                    if cache is not None:
+                        cache.put_bytes(keys[f], data)
+                    result = pickle.loads(data)
+                else:
+                    result = data
+            elif result is None:  # an unreadable cache entry
+                result = analyse_file(f, model)
+            if not isinstance(result, str):
+                result[0].path = str(f)  # the same content may have moved
+            on_result(f, result)
+    finally:
+        results.close()
+    return keys
 
 
 def extract(
@@ -129,7 +161,7 @@ def extract(
     """
     from kg.cache import DocumentCache
     from kg.ingest import discover
-    from kg.measure.extract import measure
+    from kg.measure.extract import document_inputs, measure, measure_cached, merge_observations, slim_inputs
     from kg.nlp import recognise
     from kg.relate import co_mentions, relate
     from kg.relate.context import Context
@@ -162,36 +194,52 @@ def extract(
         if on_document:
             on_document(str(f), None, len(files))
 
-    with report.stage("read and recognise"):
-        if nlp is not None:  # a caller's own pipeline (training experiments): no cache, one process
-            from kg.ingest import IngestError, load_document
+    with ExitStack() as stack:
+        pool = stack.enter_context(_worker_pool(jobs)) if jobs > 1 and nlp is None else None
+        keys: dict[Path, str] = {}
+        with report.stage("read and recognise"):
+            if nlp is not None:  # a caller's own pipeline (training experiments): no cache, one process
+                from kg.ingest import IngestError, load_document
 
-            for f in files:
-                try:
-                    on_result(f, (load_document(f), []))
-                except IngestError as exc:
-                    on_result(f, str(exc))
-        else:
-            _analyse_all(files, jobs, cache, model, on_result)
-    with report.stage("resolve"):
-        report.entities = resolver.entities()
-    if graph_dir is not None and report.documents:
-        from kg.graph.output import GraphOutput
+                for f in files:
+                    try:
+                        on_result(f, (load_document(f), []))
+                    except IngestError as exc:
+                        on_result(f, str(exc))
+            else:
+                keys = _analyse_all(files, pool, cache, model, on_result)
+        with report.stage("resolve"):
+            report.entities = resolver.entities()
+        figures = None
+        if pool is not None and cache is not None and len(report.documents) >= 2 * jobs:
+            # figures need only a document and its resolved entities: the workers find
+            # them (reading the document back from the cache) while relations are found here
+            inputs = document_inputs(report.documents, report.entities)
+            figures = [
+                pool.submit(measure_cached, str(cache.path(keys[Path(d.path)])), *slim_inputs(*inputs[d.id]))
+                for d in report.documents
+            ]
+        if graph_dir is not None and report.documents:
+            from kg.graph.output import GraphOutput
 
-        with report.stage("graph: entities"):
-            report.output = GraphOutput(graph_dir)
-            report.output.entities(report)
-    try:
-        with report.stage("relate"):
-            ctx = Context(report.documents, report.entities)
-            report.relations = relate(report.documents, report.entities, ctx)
-            report.co_mentions = dict(co_mentions(report.documents, report.entities, ctx))
-        with report.stage("measure"):
-            report.observations = measure(report.documents, report.entities)
-    except BaseException:
-        if report.output is not None:
-            report.output.abandon()
-        raise
+            with report.stage("graph: entities"):
+                report.output = GraphOutput(graph_dir)
+                report.output.entities(report)
+        try:
+            with report.stage("relate"):
+                ctx = Context(report.documents, report.entities)
+                report.relations = relate(report.documents, report.entities, ctx)
+                report.co_mentions = dict(co_mentions(report.documents, report.entities, ctx))
+            with report.stage("measure"):
+                if figures is not None:
+                    per_document = [f.result() for f in figures]
+                    report.observations = merge_observations(report.documents, per_document)
+                else:
+                    report.observations = measure(report.documents, report.entities)
+        except BaseException:
+            if report.output is not None:
+                report.output.abandon()
+            raise
     report.seconds = time.perf_counter() - t0
     return report
 

@@ -326,22 +326,65 @@ def observation_key(o: Observation) -> str:
     return hashlib.sha1(raw.encode()).hexdigest()[:16]
 
 
+Occurrences = dict[int, list[tuple[int, int, Entity]]]  # sentence index → (start, end, entity)
+
+
 def measure(docs: list[Document], entities: list[Entity]) -> list[Observation]:
     """Observations of every document; a fact stated twice is one observation."""
+    inputs = document_inputs(docs, entities)
+    return merge_observations(docs, [measure_document(doc, *inputs[doc.id]) for doc in docs])
+
+
+def document_inputs(docs: list[Document], entities: list[Entity]) -> dict[str, tuple[Entity | None, Occurrences]]:
+    """What the figures of one document depend on besides its text: its region's entity
+    and the entities that occur in each of its sentences."""
     from kg.gazetteer import gazetteer
     from kg.resolve import place_iri
 
     gaz = gazetteer()
     by_iri = {e.iri: e for e in entities}
-    occ: dict[str, dict[int, list[tuple[int, int, Entity]]]] = defaultdict(lambda: defaultdict(list))
+    occ: dict[str, Occurrences] = defaultdict(lambda: defaultdict(list))
     for e in entities:
         for m in e.mentions:
             occ[m.doc_id][m.sentence].append((m.start, m.end, e))
-    merged: dict[str, Observation] = {}
+    out = {}
     for doc in docs:
         region = by_iri.get(place_iri(gaz.by_code[doc.region])) if doc.region else None
-        per_sentence = {k: sorted(v, key=lambda x: (x[0], -x[1])) for k, v in occ[doc.id].items()}
-        for o in ObservationExtractor(doc, region, per_sentence).extract():
+        out[doc.id] = (region, {k: sorted(v, key=lambda x: (x[0], -x[1])) for k, v in occ[doc.id].items()})
+    return out
+
+
+def slim_inputs(region: Entity | None, occurrences: Occurrences) -> tuple[Entity | None, Occurrences]:
+    """The same inputs with entities stripped of their mentions, to send to a worker
+    process cheaply (one copy per entity, so `is` comparisons still hold)."""
+    copies: dict[str, Entity] = {}
+
+    def slim(e: Entity) -> Entity:
+        if e.iri not in copies:
+            copies[e.iri] = Entity(e.iri, e.label, e.cls, set(e.alt_labels), [], e.code, e.lon, e.lat)
+        return copies[e.iri]
+
+    return (slim(region) if region else None), {k: [(s, t, slim(e)) for s, t, e in v] for k, v in occurrences.items()}
+
+
+def measure_document(doc: Document, region: Entity | None, occurrences: Occurrences) -> list[Observation]:
+    return ObservationExtractor(doc, region, occurrences).extract()
+
+
+def measure_cached(entry: str, region: Entity | None, occurrences: Occurrences) -> list[Observation]:
+    """`measure_document` in a worker process, on a document read back from the build cache."""
+    import pickle
+    from pathlib import Path
+
+    doc, _ = pickle.loads(Path(entry).read_bytes())
+    return measure_document(doc, region, occurrences)
+
+
+def merge_observations(docs: list[Document], per_document: list[list[Observation]]) -> list[Observation]:
+    """A fact stated twice (in one document or two) is one observation with both evidences."""
+    merged: dict[str, Observation] = {}
+    for observations in per_document:
+        for o in observations:
             key = observation_key(o)
             if key in merged:
                 merged[key].evidence.extend(o.evidence)
