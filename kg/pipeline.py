@@ -133,8 +133,11 @@ def _analyse_all(files: list[Path], pool, cache, model: str | None, on_result) -
                     result = pickle.loads(data)
                 else:
                     result = data
-            elif result is None:  # an unreadable cache entry
-                result = analyse_file(f, model)
+            elif result is None:  # an unreadable cache entry: analysed again, and replaced
+                data = _analyse_to_bytes(f, model)
+                result = data if isinstance(data, str) else pickle.loads(data)
+                if isinstance(data, bytes):
+                    cache.put_bytes(keys[f], data)
             if not isinstance(result, str):
                 result[0].path = str(f)  # the same content may have moved
             on_result(f, result)

@@ -97,3 +97,15 @@ def test_a_build_that_fails_midway_leaves_the_previous_graph_and_store(tmp_path:
     assert count_union(open_store(out)) == triples
     assert not (out / "store.new").exists()
     assert not list(out.glob("graph.n*.tmp*"))
+
+
+def test_a_corrupt_cache_entry_is_analysed_again(sample_build: Path, tmp_path: Path) -> None:
+    src = corpus_copy(tmp_path)
+    out = tmp_path / "out"
+    build([src], out, jobs=2)
+    entry = next((out / "cache").rglob("*.pickle"))
+    entry.write_bytes(b"not a pickle")
+    (out / "manifest.json").unlink()
+    build([src], out, jobs=2)
+    assert (out / "graph.ttl").read_bytes() == (sample_build / "graph.ttl").read_bytes()
+    assert entry.read_bytes() != b"not a pickle"
