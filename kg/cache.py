@@ -21,7 +21,7 @@ ONTOLOGY = PACKAGE.parent / "ontology"
 # What decides a cached entry, (Document, mentions): reading, cleaning, structure and the
 # recognisers with their data. Relations, figures and the graph are recomputed at every
 # build, so editing their rules does not throw the cache away.
-RECOGNITION = ("ingest", "nlp", "data", "gazetteer.py", "records.py", "cache.py", "pipeline.py")
+RECOGNITION = ("ingest", "nlp", "data", "analyse.py", "gazetteer.py", "records.py", "cache.py")
 
 
 @lru_cache(maxsize=2)

@@ -69,21 +69,6 @@ def default_paths() -> list[Path]:
     return [CORPUS]
 
 
-def analyse_file(path: Path, model: str | None = None):
-    """One document, read and recognised: (Document, mentions), or the error message.
-
-    A pure function of the file, so it can run in any process and its result be cached.
-    """
-    from kg.ingest import IngestError, load_document
-    from kg.nlp import load, recognise
-
-    try:
-        doc = load_document(path)
-    except IngestError as exc:
-        return str(exc)
-    return doc, recognise(doc, load(model=model) if model else load())
-
-
 def _worker_pool(jobs: int):
     """Processes for documents (recognition, then figures); spawned, not forked: the
     parent may hold threads and open stores."""
@@ -93,21 +78,13 @@ def _worker_pool(jobs: int):
     return ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"))
 
 
-def _analyse_to_bytes(path: Path, model: str | None = None) -> bytes | str:
-    """`analyse_file` in a worker, pickled there once: the parent stores these bytes in
-    the cache as they are and unpickles them once."""
-    import pickle
-
-    result = analyse_file(path, model)
-    return result if isinstance(result, str) else pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
-
-
 def _analyse_all(files: list[Path], pool, cache, model: str | None, on_result) -> dict[Path, str]:
     """Analyse what the cache lacks, in the worker `pool` (or here), and report results in
     file order as they arrive (the parent's share, caching and resolution, overlaps the
     workers). Returns each file's content key."""
     import pickle
 
+    from kg.analyse import analyse_to_bytes
     from kg.cache import content_key
 
     keys = {f: content_key(f) for f in files}
@@ -115,10 +92,10 @@ def _analyse_all(files: list[Path], pool, cache, model: str | None, on_result) -
 
     def fresh():
         if pool is not None and len(todo) > 1:
-            yield from pool.map(_analyse_to_bytes, todo, [model] * len(todo))
+            yield from pool.map(analyse_to_bytes, todo, [model] * len(todo))
         else:
             for f in todo:
-                yield _analyse_to_bytes(f, model)
+                yield analyse_to_bytes(f, model)
 
     results = fresh()
     pending = set(todo)
@@ -134,7 +111,7 @@ def _analyse_all(files: list[Path], pool, cache, model: str | None, on_result) -
                 else:
                     result = data
             elif result is None:  # an unreadable cache entry: analysed again, and replaced
-                data = _analyse_to_bytes(f, model)
+                data = analyse_to_bytes(f, model)
                 result = data if isinstance(data, str) else pickle.loads(data)
                 if isinstance(data, bytes):
                     cache.put_bytes(keys[f], data)
