@@ -38,14 +38,14 @@ def undertaken_by_clause(ctx: Context, edges: Edges) -> None:
 
 def _introduced_programmes(ctx: Context):
     """(top-level occurrences, index, programme) for each programme a trigger verb introduces (实施X)."""
-    triggers = ctx.rules["implements"]["programme_triggers"]
+    triggers = tuple(ctx.rules["implements"]["programme_triggers"])
     for occs in ctx.occ.values():
         top = ctx.top_level(occs)
         for i, g in enumerate(top):
             if g.cls != "Programme":
                 continue
             doc = ctx.docs[g.mention.doc_id]
-            if any(doc.text[max(0, g.start - 4) : g.start].endswith(t) for t in triggers):
+            if doc.text[max(0, g.start - 4) : g.start].endswith(triggers):
                 yield top, i, g
 
 
@@ -158,9 +158,10 @@ def industry_topics(ctx: Context, edges: Edges) -> None:
     r = ctx.rules["industry"]
     for doc in ctx.docs.values():
         topic: list[Occ] = []
-        paragraph = -1
+        paragraph, par, counted = -1, 0, 0
         for s in doc.sentences:
-            par = doc.text.count("\n", 0, s.start)
+            par += doc.text.count("\n", counted, s.start)  # line breaks before the sentence
+            counted = max(counted, s.start)
             if par != paragraph:
                 topic, paragraph = [], par
             occs = ctx.occ.get((doc.id, s.index), [])
