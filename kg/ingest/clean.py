@@ -142,12 +142,20 @@ def _is_ascii_alnum(ch: str) -> bool:
     return ch.isascii() and ch.isalnum()
 
 
+_NFKC: dict[str, str] = {}  # character → its NFKC form, filled as characters are met
+
+
 def _normalise(chars: list[tuple[int, str]]) -> tuple[str, list[int]]:
     """NFKC each character, then drop spaces except between two Latin words."""
     expanded: list[tuple[int, str]] = []
     for i, ch in chars:
-        for c in unicodedata.normalize("NFKC", ch):
-            expanded.append((i, c))
+        norm = _NFKC.get(ch)
+        if norm is None:
+            norm = _NFKC[ch] = unicodedata.normalize("NFKC", ch)
+        if len(norm) == 1:
+            expanded.append((i, norm))
+        else:
+            expanded.extend((i, c) for c in norm)
     text: list[str] = []
     offsets: list[int] = []
     n = len(expanded)

@@ -193,6 +193,28 @@ def _names_longest_first() -> list[str]:
     return sorted((n for n in gazetteer().by_name if len(n) >= 2), key=len, reverse=True)
 
 
+@lru_cache(maxsize=1)
+def _name_heads() -> dict[str, set[int]]:
+    """First two characters of a division name → the lengths of the names they begin."""
+    heads: dict[str, set[int]] = {}
+    for name in _names_longest_first():
+        heads.setdefault(name[:2], set()).add(len(name))
+    return heads
+
+
+def _names_in(text: str) -> set[str]:
+    """The division names (two characters or more) that occur in `text`, found in one pass
+    instead of one search of the text per name."""
+    heads = _name_heads()
+    by_name = gazetteer().by_name
+    found = set()
+    for i in range(len(text) - 1):
+        for n in heads.get(text[i : i + 2], ()):
+            if text[i : i + n] in by_name:
+                found.add(text[i : i + n])
+    return found
+
+
 def find_region(text: str, title: str) -> tuple[str, str]:
     """(division code, level) of the region the report speaks for.
 
@@ -209,8 +231,9 @@ def find_region(text: str, title: str) -> tuple[str, str]:
     level_counts = {lvl: sum(text.count(c) * w for c, w in cs.items()) for lvl, cs in cues["region_level_cues"].items()}
     level = max(level_counts, key=lambda k: (level_counts[k], k == "province"))
     counts: Counter[str] = Counter()
+    present = _names_in(text)
     for name, divs in gaz.by_name.items():
-        if len(name) < 2 or name not in text:
+        if name not in present:
             continue
         for d in divs:
             if d.level == level:
