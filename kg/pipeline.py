@@ -123,6 +123,20 @@ def _analyse_all(files: list[Path], pool, cache, model: str | None, on_result) -
     return keys
 
 
+def _submit_figures(report: BuildReport, pool, cache, keys: dict[Path, str]) -> list | None:
+    """Figures need only a document and its resolved entities: the workers find them
+    (reading each document back from the cache) while relations are found here."""
+    from kg.measure.extract import document_inputs, measure_cached, slim_inputs
+
+    if pool is None or cache is None:
+        return None
+    inputs = document_inputs(report.documents, report.entities)
+    return [
+        pool.submit(measure_cached, str(cache.path(keys[Path(d.path)])), *slim_inputs(*inputs[d.id]))
+        for d in report.documents
+    ]
+
+
 def extract(
     paths: list[Path],
     on_document: Callable[[str, str | None, int], None] | None = None,
@@ -141,7 +155,7 @@ def extract(
     """
     from kg.cache import DocumentCache
     from kg.ingest import discover
-    from kg.measure.extract import document_inputs, measure, measure_cached, merge_observations, slim_inputs
+    from kg.measure.extract import measure, merge_observations
     from kg.nlp import recognise
     from kg.relate import co_mentions, relate
     from kg.relate.context import Context
@@ -190,15 +204,7 @@ def extract(
                 keys = _analyse_all(files, pool, cache, model, on_result)
         with report.stage("resolve"):
             report.entities = resolver.entities()
-        figures = None
-        if pool is not None and cache is not None and len(report.documents) >= 2 * jobs:
-            # figures need only a document and its resolved entities: the workers find
-            # them (reading the document back from the cache) while relations are found here
-            inputs = document_inputs(report.documents, report.entities)
-            figures = [
-                pool.submit(measure_cached, str(cache.path(keys[Path(d.path)])), *slim_inputs(*inputs[d.id]))
-                for d in report.documents
-            ]
+        figures = _submit_figures(report, pool, cache, keys) if len(report.documents) >= 2 * jobs else None
         if graph_dir is not None and report.documents:
             from kg.graph.output import GraphOutput
 
@@ -212,8 +218,7 @@ def extract(
                 report.co_mentions = dict(co_mentions(report.documents, report.entities, ctx))
             with report.stage("measure"):
                 if figures is not None:
-                    per_document = [f.result() for f in figures]
-                    report.observations = merge_observations(report.documents, per_document)
+                    report.observations = merge_observations(report.documents, [f.result() for f in figures])
                 else:
                     report.observations = measure(report.documents, report.entities)
         except BaseException:

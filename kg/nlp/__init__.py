@@ -39,16 +39,17 @@ def recognise(doc: Document, nlp=None) -> list[Mention]:
     province = doc.region[:2] + "0000000000" if doc.region else ""
     # every paragraph through each component in turn, so that a component with `pipe`
     # (the CRF) sees the whole document's paragraphs at once
-    paragraphs, texts, pos = [], [], 0
+    paragraphs, pos = [], 0  # (offset in the document, text)
     for par in doc.text.split("\n"):
         if par.strip():
-            paragraphs.append((pos, nlp.make_doc(par)))
-            texts.append((pos, par))
+            paragraphs.append((pos, par))
         pos += len(par) + 1
-    sdocs = [d for _, d in paragraphs]
-    for (_, d), (_, par) in zip(paragraphs, texts):
+    sdocs = []
+    for _, par in paragraphs:
+        d = nlp.make_doc(par)
         d.user_data[PROVINCE] = province
         d.user_data[TEXT] = par  # the Doc's text, known: spaCy would join it from the tokens
+        sdocs.append(d)
     for _, proc in nlp.pipeline:
         sdocs = list(proc.pipe(sdocs)) if hasattr(proc, "pipe") else [proc(d) for d in sdocs]
     for (pos, _), sdoc in zip(paragraphs, sdocs):
