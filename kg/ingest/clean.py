@@ -14,7 +14,7 @@ import statistics
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "cleaning.json"
@@ -50,8 +50,9 @@ class _Line:
     bullet: bool = False
     heading: bool = False
 
-    @property
+    @cached_property
     def text(self) -> str:
+        """Read several times by the heading and joining rules; `chars` is final by then."""
         return "".join(c for _, c in self.chars)
 
 
@@ -92,8 +93,11 @@ def _build_lines(raw: str, rules: CleanRules) -> list[_Line]:
     _drop_repeated_lines(raw, spans, keep, rules)
     lines: list[_Line] = []
     for s, e in spans:
-        chars = [(i, raw[i]) for i in range(s, e) if keep[i]]
-        text = "".join(c for _, c in chars)
+        if 0 in keep[s:e]:
+            chars = [(i, raw[i]) for i in range(s, e) if keep[i]]
+            text = "".join(c for _, c in chars)
+        else:  # nothing dropped from the line (the usual case)
+            chars, text = list(zip(range(s, e), raw[s:e])), raw[s:e]
         m = rules.bullet.match(text)
         bullet = bool(m and m.end() > 0)
         if bullet:

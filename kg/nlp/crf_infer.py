@@ -25,7 +25,7 @@ BIGRAMS = {"c-1c0": (-1, 0), "c0c+1": (0, 1), "c-2c-1": (-2, -1), "c+1c+2": (1, 
 START, END = "<s>", "</s>"  # padding tokens of the character templates
 KINDS = "#HDLQSP"  # "#": outside the text
 POSITIONS = "BMES"  # of a character in its word
-MAX_BATCH = 64
+MAX_CELLS = 400_000  # paragraphs × characters decoded together (about 50 MB of scores)
 
 
 def _split_pair(value: str) -> tuple[str, str] | None:
@@ -194,14 +194,19 @@ class CompiledCrf:
         return np.split(E, np.cumsum(sizes)[:-1])
 
     def tag(self, emissions: list[np.ndarray]) -> list[list[str]]:
-        """Label sequences of several paragraphs; paragraphs of similar length share a
-        Viterbi pass (one numpy step per character of the longest)."""
+        """Label sequences of several paragraphs, decoded together: sorted by length, one
+        numpy step per character of the longest, finished paragraphs dropping out."""
         out: list[list[str]] = [[] for _ in emissions]
         order = sorted((k for k in range(len(emissions)) if len(emissions[k])), key=lambda k: len(emissions[k]))
-        for lo in range(0, len(order), MAX_BATCH):
-            group = order[lo : lo + MAX_BATCH]
-            for k, path in zip(group, self._viterbi([emissions[k] for k in group])):
-                out[k] = [self.labels[y] for y in path]
+        groups: list[list[int]] = [[]]
+        for k in order:  # ascending lengths: the newest is the longest of its group
+            if groups[-1] and (len(groups[-1]) + 1) * len(emissions[k]) > MAX_CELLS:
+                groups.append([])
+            groups[-1].append(k)
+        for group in groups:
+            if group:
+                for k, path in zip(group, self._viterbi([emissions[k] for k in group])):
+                    out[k] = [self.labels[y] for y in path]
         return out
 
     def _viterbi(self, seqs: list[np.ndarray]) -> list[np.ndarray]:
