@@ -85,3 +85,29 @@ def test_compiled_crf_gives_crfsuites_tags() -> None:
         assert compiled.tag(compiled.emissions(items)) == expected, path.name
         tagged += sum(t != "O" for tags in expected for t in tags)
     assert tagged > 5000
+
+
+def test_compiled_crf_decodes_in_several_groups_alike(monkeypatch) -> None:
+    """Paragraphs are decoded in groups bounded by size; small groups give the same tags."""
+    import kg.nlp.crf_infer as crf_infer
+    from kg.nlp.components import CANDS, token_starts
+    from kg.nlp.crf import MODELS
+    from kg.pipeline import CORPUS
+
+    nlp = load()
+    rules = nlp.get_pipe("policykg_rules")
+    compiled = crf_infer.CompiledCrf(MODELS / "ner.crfsuite")
+    path = sorted(CORPUS.glob("*.txt"))[2]
+    items = []
+    for par in path.read_text(encoding="utf-8").split("\n"):
+        if par:
+            d = rules(nlp.make_doc(par))
+            items.append((par, token_starts(d), d.user_data[CANDS]))
+    scores = compiled.emissions(items)
+    whole = compiled.tag(scores)
+    monkeypatch.setattr(crf_infer, "MAX_CELLS", 2000)
+    calls = []
+    original = compiled._viterbi
+    monkeypatch.setattr(compiled, "_viterbi", lambda seqs: calls.append(len(seqs)) or original(seqs))
+    assert compiled.tag(scores) == whole
+    assert len(calls) > 10
