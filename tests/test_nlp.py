@@ -60,11 +60,12 @@ def test_jieba_rs_words_are_jiebas_words() -> None:
 
 
 def test_compiled_crf_gives_crfsuites_tags() -> None:
-    """The numpy inference must tag exactly as python-crfsuite does with the string
-    features it was trained on, on every paragraph of the bundled corpus."""
+    """The compiled inference must tag exactly as python-crfsuite does with the string
+    features it was trained on, on every paragraph of the bundled corpus, whether the
+    words' hashes come from the Doc or from the text."""
     import pycrfsuite
 
-    from kg.nlp.components import CANDS, token_starts
+    from kg.nlp.components import CANDS, token_starts, word_hashes
     from kg.nlp.crf import MODELS, features
     from kg.nlp.crf_infer import CompiledCrf
     from kg.pipeline import CORPUS
@@ -76,38 +77,46 @@ def test_compiled_crf_gives_crfsuites_tags() -> None:
     compiled = CompiledCrf(MODELS / "ner.crfsuite")
     tagged = 0
     for path in sorted(CORPUS.glob("*.txt")):
-        items = []
+        items, hashes = [], []
         for par in path.read_text(encoding="utf-8").split("\n"):
             if par:
                 d = rules(nlp.make_doc(par))
                 items.append((par, token_starts(d), d.user_data[CANDS]))
+                hashes.append(word_hashes(d))
         expected = [reference.tag(features(*item)) for item in items]
         assert compiled.tag(compiled.emissions(items)) == expected, path.name
+        with_hashes = [(*item, h) for item, h in zip(items, hashes)]
+        assert compiled.tag(compiled.emissions(with_hashes)) == expected, path.name
         tagged += sum(t != "O" for tags in expected for t in tags)
     assert tagged > 5000
 
 
-def test_compiled_crf_decodes_in_several_groups_alike(monkeypatch) -> None:
-    """Paragraphs are decoded in groups bounded by size; small groups give the same tags."""
-    import kg.nlp.crf_infer as crf_infer
-    from kg.nlp.components import CANDS, token_starts
-    from kg.nlp.crf import MODELS
-    from kg.pipeline import CORPUS
+def test_compiled_crf_on_spaces_quotes_and_rare_characters() -> None:
+    """Word hashes of tokens before a space, quotes across paragraphs, characters the
+    model never saw (astral ones too) and one-character paragraphs, as crfsuite tags them."""
+    import pycrfsuite
+
+    from kg.nlp.components import CANDS, token_starts, word_hashes
+    from kg.nlp.crf import MODELS, features
+    from kg.nlp.crf_infer import CompiledCrf
 
     nlp = load()
     rules = nlp.get_pipe("policykg_rules")
-    compiled = crf_infer.CompiledCrf(MODELS / "ner.crfsuite")
-    path = sorted(CORPUS.glob("*.txt"))[2]
-    items = []
-    for par in path.read_text(encoding="utf-8").split("\n"):
-        if par:
-            d = rules(nlp.make_doc(par))
-            items.append((par, token_starts(d), d.user_data[CANDS]))
-    scores = compiled.emissions(items)
-    whole = compiled.tag(scores)
-    monkeypatch.setattr(crf_infer, "MAX_CELLS", 2000)
-    calls = []
-    original = compiled._viterbi
-    monkeypatch.setattr(compiled, "_viterbi", lambda seqs: calls.append(len(seqs)) or original(seqs))
-    assert compiled.tag(scores) == whole
-    assert len(calls) > 10
+    reference = pycrfsuite.Tagger()
+    reference.open(str(MODELS / "ner.crfsuite"))
+    compiled = CompiledCrf(MODELS / "ner.crfsuite")
+    texts = [
+        "吉林化纤集团 建设碳纤维项目，  长春市推进“数智赋能”专项行动",
+        "“一主六双",
+        "高质量发展战略”全面实施𠀋𠀾，ABC公司落户延边州。",
+        "省",
+        "「冰雪经济」『新型工业化』持续推进",
+    ]
+    items, hashes = [], []
+    for par in texts:
+        d = rules(nlp.make_doc(par))
+        items.append((par, token_starts(d), d.user_data[CANDS]))
+        hashes.append(word_hashes(d))
+    expected = [reference.tag(features(*item)) for item in items]
+    assert compiled.tag(compiled.emissions(items)) == expected
+    assert compiled.tag(compiled.emissions([(*i, h) for i, h in zip(items, hashes)])) == expected

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 
-from spacy.attrs import IDX
+from spacy.attrs import IDX, ORTH, SPACY
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
@@ -34,6 +34,20 @@ def doc_text(doc: Doc) -> str:
 def token_starts(doc: Doc) -> list[int]:
     """Character offsets of the tokens, read from the Doc's array (no Token objects made)."""
     return doc.to_array(IDX).tolist() if len(doc) else []
+
+
+def word_hashes(doc: Doc) -> list[int]:
+    """spaCy's string hash of each token's text with its trailing space: the words the
+    CRF's word attributes name (`kg.nlp.crf.features` slices them by token starts)."""
+    from spacy.strings import get_string_id
+
+    if not len(doc):
+        return []
+    array = doc.to_array([ORTH, SPACY])
+    hashes = array[:, 0].tolist()
+    for i in array[:, 1].nonzero()[0].tolist():
+        hashes[i] = get_string_id(doc[i].text + " ")
+    return hashes
 
 
 @Language.factory(
@@ -77,7 +91,7 @@ class CrfComponent:
     def pipe(self, docs, batch_size: int = 1000):
         """Tag many paragraphs together: the CRF scores and decodes them in batches."""
         docs = list(docs)
-        items = [(doc_text(d), token_starts(d), d.user_data.get(CANDS, [])) for d in docs]
+        items = [(doc_text(d), token_starts(d), d.user_data.get(CANDS, []), word_hashes(d)) for d in docs]
         for doc, spans in zip(docs, self.tagger.predict_batch(items)):
             doc.user_data[PREDS] = spans
             doc.user_data["policykg_has_model"] = self.tagger.has_model

@@ -170,22 +170,16 @@ class CrfTagger:
     def has_model(self) -> bool:
         return self.model is not None
 
-    def predict_batch(
-        self, paragraphs: list[tuple[str, list[int], list[Candidate]]]
-    ) -> list[list[tuple[int, int, str]]]:
-        """(start, end, label) spans of each paragraph (text without line breaks, the
-        offsets of its tokens, the rule candidates)."""
+    def predict_batch(self, paragraphs: list[tuple]) -> list[list[tuple[int, int, str]]]:
+        """(start, end, label) spans of each paragraph: (text without line breaks, the
+        offsets of its tokens, the rule candidates[, the tokens' string hashes])."""
         if self.model is None:
             return [[] for _ in paragraphs]
-        todo = [k for k, (text, _, _) in enumerate(paragraphs) if text]
-        items = []
-        for k in todo:
-            text, ts, cands = paragraphs[k]
-            items.append((text, ts if ts and ts[0] == 0 else [0, *ts], cands))
-        tags = self.model.tag(self.model.emissions(items))
+        todo = [k for k, p in enumerate(paragraphs) if p[0]]
+        tags = self.model.tag(self.model.emissions([paragraphs[k] for k in todo]))
         out: list[list[tuple[int, int, str]]] = [[] for _ in paragraphs]
-        for k, (text, _, _), t in zip(todo, items, tags):
-            out[k] = decode_bio(text, t)
+        for k, t in zip(todo, tags):
+            out[k] = decode_bio(paragraphs[k][0], t)
         return out
 
 

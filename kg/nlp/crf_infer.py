@@ -1,14 +1,15 @@
-"""The CRF's inference in numpy, from the weights of the trained crfsuite model.
+"""The CRF's inference, from the weights of the trained crfsuite model.
 
 python-crfsuite wants every feature as a Python string (twenty per character) and
 converts each to C++; that was half of the recognition time. A linear-chain CRF scores
-a character's labels by summing the weights of its attributes, so here the weights are
-arranged in tables indexed by what the templates look at (the character at an offset,
-a pair of characters, the kinds of three characters, the word and its neighbours, the
-position in the word), the scores of a paragraph are a few numpy gathers, and Viterbi
-runs over a batch of paragraphs at once. Same weights and the same tie-breaking (the
-first best label) as crfsuite: tests/test_nlp.py checks the tags on the bundled corpus.
-Training still goes through crfsuite with the string features of `kg.nlp.crf.features`.
+a character's labels by summing the weights of its attributes, so here every attribute
+(the character at an offset, a pair of characters, the kinds of three characters, the
+word and its neighbours, the position in the word, the rule candidates) becomes a row
+index into one weight table, computed for a whole document with array operations; the
+rows are summed and Viterbi is run by the compiled loops of `kg.nlp.crf_kernels`. Same
+weights and the same tie-breaking (the first best label) as crfsuite: tests/test_nlp.py
+checks the tags on the bundled corpus. Training still goes through crfsuite with the
+string features of `kg.nlp.crf.features`.
 """
 
 from __future__ import annotations
@@ -17,15 +18,15 @@ from pathlib import Path
 
 import numpy as np
 
-from kg.nlp.crf import _candidate_tags, _kind, _quote_depths
-from kg.nlp.rules import Candidate
+from kg.nlp.crf import _kind
 
 UNIGRAMS = {"c0": 0, "c-1": -1, "c+1": 1, "c-2": -2, "c+2": 2}
 BIGRAMS = {"c-1c0": (-1, 0), "c0c+1": (0, 1), "c-2c-1": (-2, -1), "c+1c+2": (1, 2), "c-1c+1": (-1, 1)}
 START, END = "<s>", "</s>"  # padding tokens of the character templates
 KINDS = "#HDLQSP"  # "#": outside the text
 POSITIONS = "BMES"  # of a character in its word
-MAX_CELLS = 400_000  # paragraphs × characters decoded together (about 50 MB of scores)
+OPENING = np.array([ord(c) for c in "“「『"])
+CLOSING = np.array([ord(c) for c in "”」』"])
 
 
 def _split_pair(value: str) -> tuple[str, str] | None:
@@ -41,13 +42,14 @@ def _split_pair(value: str) -> tuple[str, str] | None:
 class CompiledCrf:
     def __init__(self, path: Path) -> None:
         import pycrfsuite
+        from spacy.strings import get_string_id
 
         tagger = pycrfsuite.Tagger()
         tagger.open(str(path))
         info = tagger.info()
         self.labels: list[str] = tagger.labels()
         label = {name: i for i, name in enumerate(self.labels)}
-        size = len(self.labels)
+        size = self.size = len(self.labels)
         self.T = np.zeros((size, size))
         for (a, b), w in info.transitions.items():
             self.T[label[a], label[b]] = w
@@ -56,12 +58,13 @@ class CompiledCrf:
             template, _, value = attr.partition("=")
             vec = by_template.setdefault(template, {}).setdefault(value, np.zeros(size))
             vec[label[lab]] += w
-        self.size = size
+        self.bias = by_template.get("b", {}).get("", np.zeros(size))
+        rows = _Rows(size)
         # tokens of the character templates: 0 = unknown to the model, 1 = <s>, 2 = </s>
-        self.token: dict[str, int] = {START: 1, END: 2}
+        token: dict[str, int] = {START: 1, END: 2}
         for t in UNIGRAMS:
             for v in by_template.get(t, {}):
-                self.token.setdefault(v, len(self.token) + 1)
+                token.setdefault(v, len(token) + 1)
         pairs: dict[str, dict[tuple[str, str], np.ndarray]] = {}
         for t in BIGRAMS:
             for v, vec in by_template.get(t, {}).items():
@@ -69,21 +72,22 @@ class CompiledCrf:
                 if split is None:
                     continue
                 for tok in split:
-                    self.token.setdefault(tok, len(self.token) + 1)
+                    token.setdefault(tok, len(token) + 1)
                 pairs.setdefault(t, {})[split] = vec
-        vocab = len(self.token) + 1
-        self.vocab = vocab
+        self.vocab = vocab = len(token) + 1
+        chars = sorted((ord(v), i) for v, i in token.items() if len(v) == 1)
+        self.codepoints = np.array([c for c, _ in chars], dtype=np.int64)
+        self.codepoint_tokens = np.array([i for _, i in chars], dtype=np.int64)
         self.unigram = {
-            t: self._table(vocab, ((self.token[v], w) for v, w in by_template.get(t, {}).items())) for t in UNIGRAMS
+            t: rows.table(vocab, ((token[v], w) for v, w in by_template.get(t, {}).items())) for t in UNIGRAMS
         }
         self.bigram = {}
         for t in BIGRAMS:
-            items = sorted((self.token[a] * vocab + self.token[b], w) for (a, b), w in pairs.get(t, {}).items())
+            items = sorted((token[a] * vocab + token[b], w) for (a, b), w in pairs.get(t, {}).items())
             keys = np.array([k for k, _ in items], dtype=np.int64)
-            rows = np.vstack([w for _, w in items] + [np.zeros(size)])  # last row: a pair the model never saw
-            self.bigram[t] = (keys, rows)
+            self.bigram[t] = (keys, rows.stack([w for _, w in items]))
         kinds = {c: i for i, c in enumerate(KINDS)}
-        self.kind = self._table(
+        self.kind = rows.table(
             len(KINDS) ** 3,
             (
                 (kinds[v[0]] * 49 + kinds[v[1]] * 7 + kinds[v[2]], w)
@@ -92,148 +96,221 @@ class CompiledCrf:
             ),
         )
         pos = {c: i for i, c in enumerate(POSITIONS)}
-        self.wp = self._table(4, ((pos[v], w) for v, w in by_template.get("wp", {}).items() if v in pos))
-        self.wpl = self._table(
+        self.wp = rows.table(4, ((pos[v], w) for v, w in by_template.get("wp", {}).items() if v in pos))
+        self.wpl = rows.table(
             4 * 6, ((pos[v[0]] * 6 + int(v[1:]), w) for v, w in by_template.get("wpl", {}).items() if v[:1] in pos)
         )
         edge = {**pos, "#": 4}
-        self.wp_prev = self._table(5, ((edge[v], w) for v, w in by_template.get("wp-1", {}).items() if v in edge))
-        self.wp_next = self._table(5, ((edge[v], w) for v, w in by_template.get("wp+1", {}).items() if v in edge))
-        self.quote = self._table(2, ((int(v), w) for v, w in by_template.get("q", {}).items() if v in ("0", "1")))
-        self.words = {t: self._indexed(by_template.get(t, {})) for t in ("w", "w-1", "w+1", "w+0")}
-        self.bias = by_template.get("b", {}).get("", np.zeros(size))
-        self.rules = {t: by_template.get(t, {}) for t in ("r", "r+1", "r-1")}
-        self._chars: dict[str, tuple[int, int]] = {}
+        self.wp_prev = rows.table(5, ((edge[v], w) for v, w in by_template.get("wp-1", {}).items() if v in edge))
+        self.wp_next = rows.table(5, ((edge[v], w) for v, w in by_template.get("wp+1", {}).items() if v in edge))
+        self.quote = rows.table(2, ((int(v), w) for v, w in by_template.get("q", {}).items() if v in ("0", "1")))
+        # the word templates, looked up by the word's string hash (spaCy's ORTH): one
+        # sorted array of hashes, and each template's row of every hashed word
+        word_templates = ("w", "w-1", "w+1", "w+0")
+        hashed = sorted({get_string_id(v) for t in word_templates for v in by_template.get(t, {})})
+        self.word_hashes = np.array(hashed, dtype=np.uint64)
+        at = {h: i for i, h in enumerate(hashed)}
+        self.word_rows = np.zeros((len(hashed), len(word_templates)), dtype=np.int64)
+        for j, t in enumerate(word_templates):
+            values = by_template.get(t, {})
+            first = rows.stack(list(values.values()))
+            for k, v in enumerate(values):
+                self.word_rows[at[get_string_id(v)], j] = first + k
+        self.edge_words = (  # <s> before the first word, </s> after the last
+            self._word_row(get_string_id(START), 1),
+            self._word_row(get_string_id(END), 2),
+        )
+        self.rule_rows: dict[str, tuple[int, int, int]] = {}  # tag → rows of r, r+1 (B- tags), r-1 (E- tags)
+        for t in {v for k in ("r", "r+1", "r-1") for v in by_template.get(k, {})}:
+            self.rule_rows[t] = tuple(
+                rows.stack([by_template[k][t]]) if t in by_template.get(k, {}) else 0 for k in ("r", "r+1", "r-1")
+            )
+        self.W = rows.done()
+        self._kinds: dict[int, int] = {}
+        self._key_tags: dict[str, tuple[str, str, str]] = {}
 
-    def _table(self, rows: int, entries) -> np.ndarray:
-        table = np.zeros((rows, self.size))
-        for k, w in entries:
-            table[k] += w
-        return table
+    def _word_row(self, h: int, column: int) -> int:
+        i = int(np.searchsorted(self.word_hashes, np.uint64(h)))
+        found = i < len(self.word_hashes) and self.word_hashes[i] == h
+        return int(self.word_rows[i, column]) if found else 0
 
-    def _indexed(self, values: dict[str, np.ndarray]) -> tuple[dict[str, int], np.ndarray]:
-        index = {v: i + 1 for i, v in enumerate(values)}
-        return index, np.vstack([np.zeros(self.size), *values.values()])
+    def _kind_of(self, codepoints: np.ndarray) -> np.ndarray:
+        """KINDS index of each character (never 0, which is outside the text)."""
+        uniq, inverse = np.unique(codepoints, return_inverse=True)
+        kinds = self._kinds
+        for c in uniq.tolist():
+            if c not in kinds:
+                kinds[c] = KINDS.index(_kind(chr(c)))
+        return np.array([kinds[c] for c in uniq.tolist()], dtype=np.int64)[inverse]
 
-    def _char(self, c: str) -> tuple[int, int]:
-        info = self._chars.get(c)
-        if info is None:
-            info = self._chars[c] = (self.token.get(c, 0), KINDS.index(_kind(c)))
-        return info
+    def _rule_entries(self, bases: np.ndarray, paragraphs) -> tuple[np.ndarray, np.ndarray]:
+        """(character, row) of the rule-candidate attributes (r, r+1, r-1 of
+        `kg.nlp.crf.features`): each (character, tag) once, however many candidates give it."""
+        tag_ids: dict[str, int] = {}
+        names: list[str] = []
+        spans = []  # per candidate: paragraph start and end, start, stop, B I E tag ids, has E
+        for base, (text, _, cands, *_) in zip(bases.tolist(), paragraphs):
+            n = len(text)
+            for c in cands:
+                key = f"{c.source}:{c.label}"
+                ids = tag_ids.get(key)
+                if ids is None:
+                    ids = tag_ids[key] = len(names)
+                    names += ["B-" + key, "I-" + key, "E-" + key]
+                spans.append((base, base + n, base + c.start, base + min(c.end, n), ids, c.end - 1 < n))
+        if not spans:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        lo, hi, start, stop, ids, has_end = (np.array(col, dtype=np.int64) for col in zip(*spans))
+        width = np.maximum(stop - start, 0)
+        inside = np.repeat(np.arange(len(spans)), width)
+        offset = np.arange(len(inside)) - np.repeat(np.cumsum(width) - width, width)
+        last = has_end.astype(bool)
+        ch = np.concatenate([start[inside] + offset, stop[last] - 1])  # an E- tag only where end ≤ n: stop = end
+        tg = np.concatenate([ids[inside] + np.where(offset == 0, 0, 1), ids[last] + 2])
+        lo = np.concatenate([lo[inside], lo[last]])
+        hi = np.concatenate([hi[inside], hi[last]])
+        table = np.array([self.rule_rows.get(t, (0, 0, 0)) for t in names], dtype=np.int64).reshape(-1, 3)
+        kind = np.arange(len(names)) % 3  # 0 B-, 1 I-, 2 E-
+        _, first = np.unique(ch * len(names) + tg, return_index=True)
+        ch, tg, lo, hi = ch[first], tg[first], lo[first], hi[first]
+        nxt = (kind[tg] == 0) & (ch > lo)
+        prev = (kind[tg] == 2) & (ch + 1 < hi)
+        at = np.concatenate([ch, ch[nxt] - 1, ch[prev] + 1])
+        rows = np.concatenate([table[tg, 0], table[tg[nxt], 1], table[tg[prev], 2]])
+        keep = rows > 0
+        return at[keep], rows[keep]
 
-    def emissions(self, paragraphs: list[tuple[str, list[int], list[Candidate]]]) -> list[np.ndarray]:
-        """(characters × labels) per paragraph: the summed weights of each character's
-        attributes, the attributes of `kg.nlp.crf.features`. All paragraphs of a document
-        are scored together (each padded on both sides), so numpy's per-call cost is paid
-        once per document, not once per paragraph."""
-        if not paragraphs:
-            return []
+    def emissions(self, paragraphs: list[tuple]) -> tuple[np.ndarray, np.ndarray]:
+        """The scores (characters × labels) of all the paragraphs one after another, and
+        the paragraph bounds: the summed weights of each character's attributes, the
+        attributes of `kg.nlp.crf.features`.
+
+        A paragraph is (text, token starts, rule candidates[, word hashes]): the hashes
+        are spaCy's ORTH of the tokens when the caller has them (else they are made from
+        the text). Every attribute becomes a row index into one weight table, computed
+        for the whole document with array operations; numba sums the rows.
+        """
+        from spacy.strings import get_string_id
+
+        from kg.nlp.crf_kernels import sum_rows
+
+        sizes = np.array([len(p[0]) for p in paragraphs], dtype=np.int64)
+        bounds = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+        n = int(bounds[-1])
+        if not n:
+            return np.zeros((0, self.size)), bounds
         texts = [p[0] for p in paragraphs]
-        sizes = np.array([len(t) for t in texts], dtype=np.int64)
-        n = int(sizes.sum())
-        chars = np.array([self._char(c) for t in texts for c in t], dtype=np.int64).reshape(n, 2)
-        # padded layout: two pads, the paragraph, two pads; P = where the characters sit
-        first = np.cumsum(np.concatenate(([0], sizes[:-1] + 4))) + 2
+        cps = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+        at = np.minimum(np.searchsorted(self.codepoints, cps), len(self.codepoints) - 1)
+        chars = np.where(self.codepoints[at] == cps, self.codepoint_tokens[at], 0)
+        bases = bounds[:-1]
         para = np.repeat(np.arange(len(texts)), sizes)
-        P = first[para] + (np.arange(n) - np.cumsum(np.concatenate(([0], sizes[:-1])))[para])
-        tok = np.full(int(sizes.sum() + 4 * len(texts)), 1, dtype=np.int64)
-        tok[P] = chars[:, 0]
+        # padded layout: two pads, the paragraph, two pads; P = where the characters sit
+        first = bases + 4 * np.arange(len(texts)) + 2
+        P = np.arange(n) + 4 * para + 2
+        tok = np.full(n + 4 * len(texts), 1, dtype=np.int64)
+        tok[P] = chars
         tok[first + sizes] = 2
         tok[first + sizes + 1] = 2
-        E = np.tile(self.bias, (n, 1))
-        for t, off in UNIGRAMS.items():
-            E += self.unigram[t][tok[P + off]]
+        columns = [self.unigram[t] + tok[P + off] for t, off in UNIGRAMS.items()]
         for t, (a, b) in BIGRAMS.items():
-            keys, rows = self.bigram[t]
+            keys, row = self.bigram[t]
             if not len(keys):
                 continue
             q = tok[P + a] * self.vocab + tok[P + b]
-            at = np.minimum(np.searchsorted(keys, q), len(keys) - 1)
-            E += rows[np.where(keys[at] == q, at, len(keys))]
+            k = np.minimum(np.searchsorted(keys, q), len(keys) - 1)
+            columns.append(np.where(keys[k] == q, row + k, 0))
         kind = np.zeros_like(tok)
-        kind[P] = chars[:, 1]
-        E += self.kind[kind[P - 1] * 49 + kind[P] * 7 + kind[P + 1]]
+        kind[P] = self._kind_of(cps)
+        columns.append(self.kind + kind[P - 1] * 49 + kind[P] * 7 + kind[P + 1])
         # words: position in the word (B M E S), capped length, the word and its neighbours
-        bases = np.cumsum(np.concatenate(([0], sizes[:-1])))
-        starts = np.array([b + s for b, p in zip(bases.tolist(), paragraphs) for s in p[1]] + [n], dtype=np.int64)
-        lengths = np.diff(starts)
+        starts, hashes = [], []
+        for base, p in zip(bases.tolist(), paragraphs):
+            text, ts = p[0], p[1]
+            if not len(ts) or ts[0] != 0:
+                ts = [0, *ts]
+            given = p[3] if len(p) > 3 else None
+            if given is None or len(given) != len(ts):
+                ends = [*ts[1:], len(text)]
+                given = [get_string_id(text[s:e]) for s, e in zip(ts, ends)]
+            starts.append(np.asarray(ts, dtype=np.int64) + base)
+            hashes.append(np.asarray(given, dtype=np.uint64))
+        word_start = np.concatenate([*starts, [n]])
+        lengths = np.diff(word_start)
         widx = np.repeat(np.arange(len(lengths)), lengths)
         length = lengths[widx]
-        offset = np.arange(n) - starts[:-1][widx]
+        offset = np.arange(n) - word_start[:-1][widx]
         pos = np.where(length == 1, 3, np.where(offset == 0, 0, np.where(offset == length - 1, 2, 1)))
-        E += self.wp[pos] + self.wpl[pos * 6 + np.minimum(length, 5)]
+        columns.append(self.wp + pos)
+        columns.append(self.wpl + pos * 6 + np.minimum(length, 5))
         at_start = np.zeros(n, dtype=bool)
         at_start[bases] = True
         at_end = np.zeros(n, dtype=bool)
-        at_end[bases + sizes - 1] = True
-        E += self.wp_prev[np.where(at_start, 4, np.roll(pos, 1))] + self.wp_next[np.where(at_end, 4, np.roll(pos, -1))]
-        E += self.quote[(np.array([d for t in texts for d in _quote_depths(t)]) == "1").astype(np.int64)]
-        words, prev, nxt = [], [], []
-        for text, ts, _ in paragraphs:
-            bounds = [*ts, len(text)]
-            ws = [text[bounds[k] : bounds[k + 1]] for k in range(len(ts))]
-            words += ws
-            prev += [START, *ws[:-1]]
-            nxt += [*ws[1:], END]
-        (iw, ww), (ib, wb), (ia, wa), (i0, w0) = (self.words[t] for t in ("w", "w-1", "w+1", "w+0"))
-        same = w0[[i0.get(w, 0) for w in words]][widx]
-        E += ww[[iw.get(w, 0) for w in words]][widx]
-        E += np.where(((pos == 0) | (pos == 3))[:, None], wb[[ib.get(w, 0) for w in prev]][widx], same)
-        E += np.where(((pos == 2) | (pos == 3))[:, None], wa[[ia.get(w, 0) for w in nxt]][widx], same)
-        r, r_next, r_prev = self.rules["r"], self.rules["r+1"], self.rules["r-1"]
-        for base, (text, _, cands) in zip(bases.tolist(), paragraphs):
-            size = len(text)
-            for i, tags in _candidate_tags(size, cands).items():
-                for t in tags:
-                    if t in r:
-                        E[base + i] += r[t]
-                    if i and t.startswith("B-") and t in r_next:
-                        E[base + i - 1] += r_next[t]
-                    if i + 1 < size and t.startswith("E-") and t in r_prev:
-                        E[base + i + 1] += r_prev[t]
-        return np.split(E, np.cumsum(sizes)[:-1])
+        at_end[bounds[1:] - 1] = True
+        columns.append(self.wp_prev + np.where(at_start, 4, np.roll(pos, 1)))
+        columns.append(self.wp_next + np.where(at_end, 4, np.roll(pos, -1)))
+        columns.append(self.quote + _in_quotes(cps, bases[para]))
+        h = np.concatenate(hashes)
+        k = np.minimum(np.searchsorted(self.word_hashes, h), len(self.word_hashes) - 1)
+        rows = np.where((self.word_hashes[k] == h)[:, None], self.word_rows[k], 0)  # words × (w, w-1, w+1, w+0)
+        first_word = np.zeros(len(lengths), dtype=bool)
+        first_word[np.searchsorted(word_start, bases)] = True
+        last_word = np.roll(first_word, -1)
+        last_word[-1] = True
+        before = np.where(first_word, self.edge_words[0], np.roll(rows[:, 1], 1))
+        after = np.where(last_word, self.edge_words[1], np.roll(rows[:, 2], -1))
+        same = rows[widx, 3]
+        columns.append(rows[widx, 0])
+        columns.append(np.where((pos == 0) | (pos == 3), before[widx], same))
+        columns.append(np.where((pos == 2) | (pos == 3), after[widx], same))
+        rule_at, rule_rows = self._rule_entries(bases, paragraphs)
+        return sum_rows(self.W, self.bias, np.stack(columns, axis=1), rule_at, rule_rows), bounds
 
-    def tag(self, emissions: list[np.ndarray]) -> list[list[str]]:
-        """Label sequences of several paragraphs, decoded together: sorted by length, one
-        numpy step per character of the longest, finished paragraphs dropping out."""
-        out: list[list[str]] = [[] for _ in emissions]
-        order = sorted((k for k in range(len(emissions)) if len(emissions[k])), key=lambda k: len(emissions[k]))
-        groups: list[list[int]] = [[]]
-        for k in order:  # ascending lengths: the newest is the longest of its group
-            if groups[-1] and (len(groups[-1]) + 1) * len(emissions[k]) > MAX_CELLS:
-                groups.append([])
-            groups[-1].append(k)
-        for group in groups:
-            if group:
-                for k, path in zip(group, self._viterbi([emissions[k] for k in group])):
-                    out[k] = [self.labels[y] for y in path]
-        return out
+    def tag(self, scores: tuple[np.ndarray, np.ndarray]) -> list[list[str]]:
+        """The label sequence of each paragraph of `emissions`."""
+        from kg.nlp.crf_kernels import viterbi
 
-    def _viterbi(self, seqs: list[np.ndarray]) -> list[np.ndarray]:
-        """`seqs` sorted by length: at step t the sequences still running are a tail of the
-        batch, so each step works on that tail only."""
-        lengths = np.array([len(s) for s in seqs])
-        b, n = len(seqs), int(lengths.max())
-        E = np.zeros((b, n, self.size))
-        for k, s in enumerate(seqs):
-            E[k, : len(s)] = s
-        back = np.zeros((n, b, self.size), dtype=np.int16)
-        delta = E[:, 0, :].copy()
-        T = self.T[None, :, :]
-        j = 0
-        for t in range(1, n):
-            while lengths[j] <= t:
-                j += 1
-            scores = delta[j:, :, None] + T  # running × from × to
-            back[t, j:] = scores.argmax(axis=1)  # the first best, as crfsuite
-            delta[j:] = scores.max(axis=1) + E[j:, t, :]
-        cur = delta.argmax(axis=1)
-        paths = np.zeros((b, n), dtype=np.int64)
-        j = b
-        for t in range(n - 1, -1, -1):
-            while j > 0 and lengths[j - 1] > t:
-                j -= 1
-            paths[j:, t] = cur[j:]
-            if t:
-                cur[j:] = back[t, np.arange(j, b), cur[j:]]
-        return [paths[k, : lengths[k]] for k in range(b)]
+        E, bounds = scores
+        path = viterbi(E, bounds, self.T).tolist() if len(E) else []
+        labels = self.labels
+        return [[labels[y] for y in path[bounds[k] : bounds[k + 1]]] for k in range(len(bounds) - 1)]
+
+
+def _in_quotes(cps: np.ndarray, paragraph_start: np.ndarray) -> np.ndarray:
+    """1 from an opening quotation mark to its closing one (both included), else 0; each
+    paragraph starts outside quotes."""
+    index = np.arange(len(cps))
+    opens = np.isin(cps, OPENING)
+    closes = np.isin(cps, CLOSING)
+    last_open = np.maximum.accumulate(np.where(opens, index, -1))
+    last_close = np.maximum.accumulate(np.where(closes, index, -1))
+    closed_before = np.concatenate(([-1], last_close[:-1]))
+    return ((last_open >= paragraph_start) & (last_open > closed_before)).astype(np.int64)
+
+
+class _Rows:
+    """One weight table for every attribute: row 0 is zeros (an attribute the model has
+    no weight for), each template a block of rows."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.blocks: list[np.ndarray] = [np.zeros((1, size))]
+        self.count = 1
+
+    def table(self, rows: int, entries) -> int:
+        block = np.zeros((rows, self.size))
+        for k, w in entries:
+            block[k] += w
+        return self._add(block)
+
+    def stack(self, vectors: list[np.ndarray]) -> int:
+        return self._add(np.vstack(vectors) if vectors else np.zeros((0, self.size)))
+
+    def _add(self, block: np.ndarray) -> int:
+        first = self.count
+        self.blocks.append(block)
+        self.count += len(block)
+        return first
+
+    def done(self) -> np.ndarray:
+        return np.ascontiguousarray(np.vstack(self.blocks))
