@@ -123,18 +123,44 @@ def _analyse_all(files: list[Path], pool, cache, model: str | None, on_result) -
     return keys
 
 
-def _submit_figures(report: BuildReport, pool, cache, keys: dict[Path, str]) -> list | None:
-    """Figures need only a document and its resolved entities: the workers find them
-    (reading each document back from the cache) while relations are found here."""
-    from kg.measure.extract import document_inputs, measure_cached, slim_inputs
+def _submit_parts(report: BuildReport, pool, cache, keys: dict[Path, str], inputs, part_dir: Path | None):
+    """Figures and each document's part of the graph need only the document and the
+    resolved entities: the workers do them (reading each document back from the cache,
+    and the entities once from a table file) while relations are found here."""
+    from kg.graph.parts import part_in_worker
+    from kg.measure.extract import write_entity_table
 
-    if pool is None or cache is None:
-        return None
-    inputs = document_inputs(report.documents, report.entities)
-    return [
-        pool.submit(measure_cached, str(cache.path(keys[Path(d.path)])), *slim_inputs(*inputs[d.id]))
+    table = cache.folder.parent / "entities.table.tmp"
+    write_entity_table(report.entities, table)
+    where = str(part_dir) if part_dir is not None else None
+    return table, [
+        pool.submit(part_in_worker, str(cache.path(keys[Path(d.path)])), str(table), *inputs[d.id], where)
         for d in report.documents
     ]
+
+
+def _finish_parts(report: BuildReport, inputs, submitted) -> list:
+    """Every document's part (figures, and its graph part when a graph is written), in
+    document order: from the workers, or made here."""
+    from kg.graph.parts import DocumentPart
+    from kg.measure.extract import measure_document, with_entities
+
+    if submitted is not None:
+        table, futures = submitted
+        try:
+            return report.output.collected() if report.output is not None else [f.result() for f in futures]
+        finally:
+            table.unlink(missing_ok=True)
+    parts = []
+    for doc in report.documents:
+        region, occurrences = with_entities(report.entities, *inputs[doc.id])
+        if report.output is not None:
+            parts.append(report.output.write_part(doc, region, occurrences))
+        else:
+            parts.append(DocumentPart(doc.id, measure_document(doc, region, occurrences)))
+    if report.output is not None:
+        report.output.parts.flush()  # all parts: they load while the statements are written
+    return parts
 
 
 def extract(
@@ -155,7 +181,7 @@ def extract(
     """
     from kg.cache import DocumentCache
     from kg.ingest import discover
-    from kg.measure.extract import measure, merge_observations
+    from kg.measure.extract import document_inputs, merge_observations
     from kg.nlp import recognise
     from kg.relate import co_mentions, relate
     from kg.relate.context import Context
@@ -204,23 +230,28 @@ def extract(
                 keys = _analyse_all(files, pool, cache, model, on_result)
         with report.stage("resolve"):
             report.entities = resolver.entities()
-        figures = _submit_figures(report, pool, cache, keys) if len(report.documents) >= 2 * jobs else None
+            inputs = document_inputs(report.documents, report.entities)
         if graph_dir is not None and report.documents:
             from kg.graph.output import GraphOutput
 
-            with report.stage("graph: entities"):
-                report.output = GraphOutput(graph_dir)
-                report.output.entities(report)
+            report.output = GraphOutput(graph_dir)
         try:
+            submitted = None
+            if pool is not None and cache is not None and len(report.documents) >= 2 * jobs:
+                part_dir = report.output.part_dir if report.output is not None else None
+                submitted = _submit_parts(report, pool, cache, keys, inputs, part_dir)
+            if report.output is not None:
+                with report.stage("graph: entities"):
+                    report.output.entities(report)
+                    if submitted is not None:
+                        report.output.collect(submitted[1])
             with report.stage("relate"):
                 ctx = Context(report.documents, report.entities)
                 report.relations = relate(report.documents, report.entities, ctx)
                 report.co_mentions = dict(co_mentions(report.documents, report.entities, ctx))
             with report.stage("measure"):
-                if figures is not None:
-                    report.observations = merge_observations(report.documents, [f.result() for f in figures])
-                else:
-                    report.observations = measure(report.documents, report.entities)
+                parts = _finish_parts(report, inputs, submitted)
+                report.observations = merge_observations(report.documents, [p.observations for p in parts])
         except BaseException:
             if report.output is not None:
                 report.output.abandon()
@@ -236,12 +267,21 @@ def write_build(report: BuildReport, out_dir: Path) -> BuildReport:
     from kg.graph.output import GraphOutput
 
     t0 = time.perf_counter()
-    output = report.output if report.output is not None else GraphOutput(out_dir)
+    output = report.output
     try:
         with report.stage("graph"):
+            if output is None:  # records from `extract()` without a graph: all of it now
+                from kg.measure.extract import document_inputs, with_entities
+
+                output = GraphOutput(out_dir)
+                output.entities(report)
+                inputs = document_inputs(report.documents, report.entities)
+                for doc in report.documents:
+                    output.write_part(doc, *with_entities(report.entities, *inputs[doc.id]))
             output.statements(report)
     except BaseException:
-        output.abandon()
+        if output is not None:
+            output.abandon()
         raise
     with report.stage("store and graph.ttl"):
         report.graph_path, report.triples = output.finish()

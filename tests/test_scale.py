@@ -73,6 +73,29 @@ def test_streamed_graph_ttl_is_the_union_of_the_stores_graphs(sample_build: Path
     assert set(written) == in_store
 
 
+def test_a_large_graph_ttl_is_one_triple_per_line_with_the_same_triples(tmp_path: Path, monkeypatch) -> None:
+    """Above the compaction limit graph.ttl keeps the union stream as it was written:
+    still Turtle (prefix lines, then N-Triples lines), and the same triples as the store."""
+    import pyoxigraph as ox
+    import rdflib
+
+    import kg.graph.output as output
+    from kg.graph.store import count_union, open_store, union
+
+    monkeypatch.setattr(output, "COMPACT_LIMIT", 1000)
+    out = tmp_path / "large"
+    report = build(None, out)
+    text = (out / "graph.ttl").read_text(encoding="utf-8")
+    lines = text.splitlines()
+    prefixes = [line for line in lines if line.startswith("@prefix")]
+    assert prefixes and all(line.endswith(" .") for line in lines)
+    assert len(lines) - len(prefixes) == report.triples == count_union(open_store(out))
+    written = {str(t) for t in ox.parse(path=str(out / "graph.ttl"), format=ox.RdfFormat.TURTLE)}
+    assert written == {str(t) for t in union(open_store(out))}
+    head = rdflib.Graph().parse(data="\n".join(lines[: len(prefixes) + 500]), format="turtle")
+    assert len(head) == 500 and dict(head.namespaces())["pk"] == rdflib.URIRef("https://w3id.org/policykg/ontology#")
+
+
 def test_a_build_that_fails_midway_leaves_the_previous_graph_and_store(tmp_path: Path, monkeypatch) -> None:
     """The store is loaded in the background while the build goes on; a failure after
     loading started must not leave a half store or lose the previous one."""
@@ -90,7 +113,7 @@ def test_a_build_that_fails_midway_leaves_the_previous_graph_and_store(tmp_path:
     def broken(*args, **kwargs):
         raise RuntimeError("figures stage failed")
 
-    monkeypatch.setattr(measure_stage, "measure", broken)
+    monkeypatch.setattr(measure_stage, "measure_document", broken)
     with pytest.raises(RuntimeError):
         build([src], out)
     assert (out / "graph.ttl").read_bytes() == before

@@ -23,6 +23,8 @@ from kg.graph import namespaces as ns
 from kg.graph.sink import Vocabulary, iri, literal, zh
 from kg.records import Document, Entity, Observation, Relation, Sentence
 
+Occurrences = dict[int, list[tuple[int, int, Entity]]]  # sentence index → (start, end, entity)
+
 ID = str(ns.ID)
 PK, QB, GEO = Vocabulary(ns.PK), Vocabulary(ns.QB), Vocabulary(ns.GEO)
 SDMX_DIM, SDMX_MEAS, SDMX_ATTR = Vocabulary(ns.SDMX_DIM), Vocabulary(ns.SDMX_MEAS), Vocabulary(ns.SDMX_ATTR)
@@ -60,59 +62,61 @@ def _decimal(x: float | int | str, places: int | None = None) -> str:
 
 def add_document(ds, doc: Document, region_iri: str | None, used: set[int]) -> None:
     g = ds.graph(doc_graph_iri(doc.id))
-    d = doc_iri(doc.id)
-    g.add((d, RDF.type, PK.Document))
-    g.add((d, DCTERMS.title, zh(doc.title or doc.name)))
-    g.add((d, PK.sourceFile, literal(doc.name)))
-    g.add((d, PK.encoding, literal(doc.encoding)))
+    pairs = [
+        (RDF.type, PK.Document),
+        (DCTERMS.title, zh(doc.title or doc.name)),
+        (PK.sourceFile, literal(doc.name)),
+        (PK.encoding, literal(doc.encoding)),
+    ]
     if region_iri is not None:
-        g.add((d, PK.region, region_iri))
+        pairs.append((PK.region, region_iri))
     for p, y in (
         (PK.yearDelivered, doc.year_delivered),
         (PK.reviewYear, doc.review_year),
         (PK.planYear, doc.plan_year),
     ):
         if _year(y) is not None:
-            g.add((d, p, _year(y)))
+            pairs.append((p, _year(y)))
+    g.node(doc_iri(doc.id), pairs)
     for s in doc.sentences:
         if s.index in used:
             add_sentence(g, doc, s)
 
 
 def add_sentence(g, doc: Document, s: Sentence) -> None:
-    node = sentence_iri(doc.id, s.index)
     start, end = doc.original_span(s.start, s.end)
-    g.add((node, RDF.type, PK.Sentence))
-    g.add((node, RDF.value, zh(s.text)))
-    g.add((node, PK.inDocument, doc_iri(doc.id)))
-    g.add((node, PK.sentenceIndex, literal(s.index)))
-    g.add((node, PK.section, PK[s.section.capitalize() + "Section"]))
-    g.add((node, PK.startOffset, literal(start)))
-    g.add((node, PK.endOffset, literal(end)))
+    g.node(
+        sentence_iri(doc.id, s.index),
+        [
+            (RDF.type, PK.Sentence),
+            (RDF.value, zh(s.text)),
+            (PK.inDocument, doc_iri(doc.id)),
+            (PK.sentenceIndex, literal(s.index)),
+            (PK.section, PK[s.section.capitalize() + "Section"]),
+            (PK.startOffset, literal(start)),
+            (PK.endOffset, literal(end)),
+        ],
+    )
 
 
 def add_entity(ds, e: Entity, slug_pinyin: str = "") -> None:
     g = ds.graph(SHARED if not e.code else GAZETTEER)
     n = iri(e.iri)
-    g.add((n, RDF.type, PK[e.cls]))
-    g.add((n, RDFS.label, zh(e.label)))
-    for alt in sorted(e.alt_labels):
-        g.add((n, SKOS.altLabel, zh(alt)))
+    pairs = [(RDF.type, PK[e.cls]), (RDFS.label, zh(e.label))]
+    pairs += [(SKOS.altLabel, zh(alt)) for alt in sorted(e.alt_labels)]
     if e.code:
-        g.add((n, PK.adminCode, literal(e.code[:6])))
+        pairs.append((PK.adminCode, literal(e.code[:6])))
+    geom = None
     if e.lon is not None and e.lat is not None:
         geom = iri(e.iri + "/geometry")
-        g.add((n, GEO.hasGeometry, geom))
-        g.add((geom, RDF.type, GEO.Geometry))
-        g.add((geom, GEO.asWKT, literal(f"POINT({e.lon} {e.lat})", datatype=WKT)))
-    # several mentions in one sentence or document make one triple each, not one per mention
-    sentences = sorted({(m.doc_id, m.sentence) for m in e.mentions})
+        pairs.append((GEO.hasGeometry, geom))
+    # the mentions are in the documents' graphs (`write_document`): one per sentence
+    sentences = len({(m.doc_id, m.sentence) for m in e.mentions})
     if sentences:
-        g.add((n, PK.mentionCount, literal(len(sentences))))
-    for doc_id, sentence in sentences:
-        ds.graph(doc_graph_iri(doc_id)).add((n, PK.mentionedIn, sentence_iri(doc_id, sentence)))
-    for doc_id in sorted({m.doc_id for m in e.mentions}):
-        ds.graph(doc_graph_iri(doc_id)).add((n, PK.mentionedInDocument, doc_iri(doc_id)))
+        pairs.append((PK.mentionCount, literal(sentences)))
+    g.node(n, pairs)
+    if geom is not None:
+        g.node(geom, [(RDF.type, GEO.Geometry), (GEO.asWKT, literal(f"POINT({e.lon} {e.lat})", datatype=WKT))])
 
 
 def statement_iri(r: Relation, key: str) -> str:
@@ -134,16 +138,17 @@ def add_relation(ds, r: Relation) -> None:
             continue
         seen.add(key)
         g = ds.graph(doc_graph_iri(ev.doc_id) if ev.doc_id else GAZETTEER)
-        st = statement_iri(r, key)
-        g.add((st, RDF.type, PK.Evidence))
-        g.add((st, RDF.subject, triple[0]))
-        g.add((st, RDF.predicate, triple[1]))
-        g.add((st, RDF.object, triple[2]))
-        g.add((st, PK.rule, literal(ev.rule)))
-        g.add((st, PK.confidence, _decimal(ev.confidence, 3)))
+        pairs = [
+            (RDF.type, PK.Evidence),
+            (RDF.subject, triple[0]),
+            (RDF.predicate, triple[1]),
+            (RDF.object, triple[2]),
+            (PK.rule, literal(ev.rule)),
+            (PK.confidence, _decimal(ev.confidence, 3)),
+        ]
         if ev.doc_id:
-            g.add((st, PROV.wasDerivedFrom, sentence_iri(ev.doc_id, ev.sentence)))
-            g.add((st, PK.inDocument, doc_iri(ev.doc_id)))
+            pairs += [(PROV.wasDerivedFrom, sentence_iri(ev.doc_id, ev.sentence)), (PK.inDocument, doc_iri(ev.doc_id))]
+        g.node(statement_iri(r, key), pairs)
 
 
 COMENTIONS = iri(ID + "graph/comentions")
@@ -172,63 +177,78 @@ def add_observations(ds, observations: list[Observation]) -> None:
         ind = indicator_iri(o.indicator)
         if o.indicator not in seen_indicators:
             seen_indicators.add(o.indicator)
-            shared.add((ind, RDF.type, PK.Indicator))
-            shared.add((ind, RDFS.label, zh(o.indicator)))
+            labels = [(RDF.type, PK.Indicator), (RDFS.label, zh(o.indicator))]
             if english_label(o.indicator):
-                shared.add((ind, RDFS.label, literal(english_label(o.indicator), lang="en")))
+                labels.append((RDFS.label, literal(english_label(o.indicator), lang="en")))
+            shared.node(ind, labels)
         first = o.evidence[0]
-        g = ds.graph(doc_graph_iri(first.doc_id))
-        n = f"<{ID}obs/{observation_key(o)}>"
-        g.add((n, RDF.type, QB.Observation))
-        g.add((n, QB.dataSet, DATASET))
-        g.add((n, SDMX_DIM.refArea, iri(o.area)))
-        g.add((n, SDMX_DIM.refPeriod, literal(str(o.period), datatype=XSD_GYEAR)))
-        g.add((n, SDMX_MEAS.obsValue, _decimal(o.value)))
-        g.add((n, SDMX_ATTR.unitMeasure, literal(o.unit)))
-        g.add((n, PK.indicator, ind))
-        g.add((n, PK.measureType, MEASURE[o.measure]))
-        g.add((n, PK.status, STATUS[o.status]))
+        pairs = [
+            (RDF.type, QB.Observation),
+            (QB.dataSet, DATASET),
+            (SDMX_DIM.refArea, iri(o.area)),
+            (SDMX_DIM.refPeriod, literal(str(o.period), datatype=XSD_GYEAR)),
+            (SDMX_MEAS.obsValue, _decimal(o.value)),
+            (SDMX_ATTR.unitMeasure, literal(o.unit)),
+            (PK.indicator, ind),
+            (PK.measureType, MEASURE[o.measure]),
+            (PK.status, STATUS[o.status]),
+        ]
         if o.qualifier:
-            g.add((n, PK.qualifier, zh(o.qualifier)))
-        g.add((n, PK.evidenceText, zh(o.text)))
-        for doc_id, sentence in sorted({(ev.doc_id, ev.sentence) for ev in o.evidence}):
-            g.add((n, PROV.wasDerivedFrom, sentence_iri(doc_id, sentence)))
-        for doc_id in sorted({ev.doc_id for ev in o.evidence}):
-            g.add((n, PK.inDocument, doc_iri(doc_id)))
-        g.add((n, PK.startOffset, literal(first.start)))
-        g.add((n, PK.endOffset, literal(first.end)))
-        g.add((n, PK.rule, literal(first.rule)))
-        g.add((n, PK.confidence, _decimal(first.confidence, 3)))
+            pairs.append((PK.qualifier, zh(o.qualifier)))
+        pairs.append((PK.evidenceText, zh(o.text)))
+        pairs += [
+            (PROV.wasDerivedFrom, sentence_iri(d, k)) for d, k in sorted({(e.doc_id, e.sentence) for e in o.evidence})
+        ]
+        pairs += [(PK.inDocument, doc_iri(d)) for d in sorted({e.doc_id for e in o.evidence})]
+        pairs += [
+            (PK.startOffset, literal(first.start)),
+            (PK.endOffset, literal(first.end)),
+            (PK.rule, literal(first.rule)),
+            (PK.confidence, _decimal(first.confidence, 3)),
+        ]
+        ds.graph(doc_graph_iri(first.doc_id)).node(f"<{ID}obs/{observation_key(o)}>", pairs)
 
 
 def add_co_mentions(ds, counts: dict[tuple[str, str], int]) -> None:
     """Weaker than any contract relation: a direct pk:coMentionedWith and a counted node."""
     g = ds.graph(COMENTIONS)
     for (a, b), n in sorted(counts.items()):
-        g.add((iri(a), PK.coMentionedWith, iri(b)))
+        head, tail = iri(a), iri(b)
+        g.add((head, PK.coMentionedWith, tail))
         node = f"<{ID}comention/" + hashlib.sha1(f"{a}|{b}".encode()).hexdigest()[:16] + ">"
-        g.add((node, RDF.type, PK.CoMention))
-        g.add((node, RDF.subject, iri(a)))
-        g.add((node, RDF.object, iri(b)))
-        g.add((node, PK.sentenceCount, literal(n)))
+        g.node(
+            node, [(RDF.type, PK.CoMention), (RDF.subject, head), (RDF.object, tail), (PK.sentenceCount, literal(n))]
+        )
 
 
-def write_entities(
-    ds, docs: list[Document], entities: list[Entity], region_iris: dict[str, str]
-) -> dict[str, set[int]]:
-    """Documents, the sentences that name entities, entities and their mentions: all that
-    resolution decides, written while the relations are still being found.
-
-    Returns the sentences written, by document, so `write_statements` adds only the rest.
-    """
-    used: dict[str, set[int]] = {d.id: set() for d in docs}
-    for e in entities:
-        for m in e.mentions:
-            used[m.doc_id].add(m.sentence)
-    for doc in docs:
-        add_document(ds, doc, region_iris.get(doc.id), used[doc.id])
+def write_entities(ds, entities: list[Entity]) -> None:
+    """The entities' own triples: all that resolution decides beyond the documents,
+    written while the relations are still being found."""
     for e in entities:
         add_entity(ds, e)
+
+
+def write_document(
+    ds, doc: Document, region_iri: str | None, occurrences: Occurrences, observations: list[Observation]
+) -> set[int]:
+    """The part of a document's graph that needs nothing from other documents: the
+    document, the sentences that name an entity (`occurrences`: sentence → (start, end,
+    entity)) or state one of its figures, and the entities' mentions, one triple per
+    sentence and one per document, not one per mention.
+
+    Returns the sentences written, so `write_statements` adds only the rest.
+    """
+    used = set(occurrences) | {ev.sentence for o in observations for ev in o.evidence if ev.doc_id == doc.id}
+    add_document(ds, doc, region_iri, used)
+    sentences: dict[str, set[int]] = {}
+    for k, found in occurrences.items():
+        for _, _, e in found:
+            sentences.setdefault(e.iri, set()).add(k)
+    g = ds.graph(doc_graph_iri(doc.id))
+    d = doc_iri(doc.id)
+    for e_iri in sorted(sentences):
+        pairs = [(PK.mentionedIn, sentence_iri(doc.id, k)) for k in sorted(sentences[e_iri])]
+        g.node(iri(e_iri), [*pairs, (PK.mentionedInDocument, d)])
     return used
 
 
@@ -241,16 +261,16 @@ def write_statements(
     written: dict[str, set[int]],
 ) -> None:
     """Relations with their evidence, co-mentions, observations, and the evidence sentences
-    that `write_entities` did not write."""
+    that `write_document` did not write (`written`: by document)."""
     by_id = {d.id: d for d in docs}
     extra: dict[str, set[int]] = {d.id: set() for d in docs}
     for r in relations:
         for ev in r.evidence:
-            if ev.doc_id and ev.sentence not in written[ev.doc_id]:
+            if ev.doc_id and ev.sentence not in written.setdefault(ev.doc_id, set()):
                 extra[ev.doc_id].add(ev.sentence)
     for o in observations or []:
         for ev in o.evidence:
-            if ev.sentence not in written[ev.doc_id]:
+            if ev.sentence not in written.setdefault(ev.doc_id, set()):
                 extra[ev.doc_id].add(ev.sentence)
     for doc_id, indices in extra.items():
         doc = by_id[doc_id]
@@ -262,18 +282,3 @@ def write_statements(
         add_relation(ds, r)
     add_co_mentions(ds, co_mentions or {})
     add_observations(ds, observations or [])
-
-
-def build_dataset(
-    ds,
-    docs: list[Document],
-    entities: list[Entity],
-    relations: list[Relation],
-    region_iris: dict[str, str],
-    co_mentions: dict[tuple[str, str], int] | None = None,
-    observations: list[Observation] | None = None,
-):
-    """Write every record into `ds` (a QuadSink: `graph(name).add(triple)` with N-Quads terms)."""
-    written = write_entities(ds, docs, entities, region_iris)
-    write_statements(ds, docs, relations, co_mentions, observations, written)
-    return ds

@@ -1,23 +1,38 @@
 """The graph of a build, written as the stages finish, and loaded into the store.
 
-The pipeline hands its records over in two steps: what resolution decides (documents,
-entities, mentions) as soon as it is known, the relations and figures when they are;
-each step's quads are bulk-loaded in the background while the next stage runs.
+The pipeline hands its records over in three steps: the entities as soon as resolution
+has made them; each document's own part (`kg.graph.parts`: the document, its sentences
+and mentions) as its worker finishes it; the relations and figures when they are found.
+Each step's quads are bulk-loaded in the background while the next stage runs.
 """
 
 from __future__ import annotations
 
+import shutil
+import threading
 from pathlib import Path
 
-from kg.records import Document, Entity
+COMPACT_LIMIT = 500_000  # triples: a larger graph.ttl is written one triple per line
+
+
+def turtle_prefixes() -> dict[str, str]:
+    """The prefixes of graph.ttl (all of the ontology's but the entity namespace, whose
+    local names have slashes)."""
+    from kg.graph.namespaces import PREFIXES
+
+    return {p: str(ns) for p, ns in PREFIXES.items() if p not in ("id",)}
 
 
 class GraphOutput:
     """The graph of a build, written as the stages finish.
 
     Quads go to N-Quads chunks that a background thread bulk-loads into a new store;
-    the union goes to an N-Triples file that becomes graph.ttl at the end. Nothing of
-    the graph is held in memory, and the store load overlaps the Python stages.
+    the union goes to N-Triples files that become graph.ttl at the end. Nothing of the
+    graph is held in memory, and the store load overlaps the Python stages.
+
+    Two sinks, each written by one thread in a fixed order: `sink` (entities, then
+    statements) by the pipeline, `parts` (the documents' parts, in document order) by
+    the thread that collects them from the workers.
     """
 
     def __init__(self, out_dir: Path) -> None:
@@ -28,62 +43,107 @@ class GraphOutput:
         self.out_dir = out_dir
         self.loader = StoreLoader(out_dir)
         self.union = out_dir / "graph.nt.tmp"
-        self.sink = QuadSink(out_dir / "graph.nq.tmp", self.union, on_chunk=self.loader.load)
-        self.written: dict[str, set[int]] | None = None
+        self.parts_union = out_dir / "parts.nt.tmp"
+        self.part_dir = out_dir / "parts.tmp"
+        shutil.rmtree(self.part_dir, ignore_errors=True)
+        self.part_dir.mkdir()
+        header = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in turtle_prefixes().items())
+        self.sink = QuadSink(out_dir / "graph.nq.tmp", self.union, on_chunk=self.loader.load, header=header)
+        self.parts = QuadSink(out_dir / "parts.nq.tmp", self.parts_union, on_chunk=self.loader.load)
+        self.written: dict[str, set[int]] = {}
+        self._collector: threading.Thread | None = None
+        self._collected: list = []
+        self._failure: BaseException | None = None
 
     def entities(self, report) -> None:
-        """After resolution: documents, mention sentences, entities (`report`: a BuildReport)."""
+        """After resolution: the entities (`report`: a BuildReport)."""
         from kg.graph.build import write_entities
 
-        self.written = write_entities(
-            self.sink, report.documents, report.entities, region_iris(report.documents, report.entities)
-        )
+        write_entities(self.sink, report.entities)
         self.sink.flush()  # loads while relations and figures are found
+
+    def write_part(self, doc, region, occurrences):
+        """A document's part, found and written here (no workers); returns its figures."""
+        from kg.graph.parts import measure_and_write
+
+        part = measure_and_write(doc, region, occurrences, self.parts)
+        self.written[part.doc_id] = part.sentences
+        return part
+
+    def collect(self, futures: list) -> None:
+        """Append the workers' parts in document order as they finish, in a thread, so
+        they load into the store while relations are found."""
+
+        def run() -> None:
+            try:
+                for f in futures:
+                    part = f.result()
+                    self.parts.append(Path(part.quads_path), Path(part.triples_path), part.quads, part.triples)
+                    self.written[part.doc_id] = part.sentences
+                    self._collected.append(part)
+                self.parts.flush()  # all parts: they load while the statements are written
+            except BaseException as exc:  # re-raised in the pipeline's thread by `collected`
+                self._failure = exc
+
+        self._collector = threading.Thread(target=run, name="graph-parts", daemon=True)
+        self._collector.start()
+
+    def collected(self) -> list:
+        """The workers' parts, once all are appended."""
+        if self._collector is not None:
+            self._collector.join()
+        if self._failure is not None:
+            raise self._failure
+        return self._collected
 
     def statements(self, report) -> None:
         from kg.graph.build import write_statements
 
-        if self.written is None:
-            self.entities(report)
         write_statements(
             self.sink, report.documents, report.relations, report.co_mentions, report.observations, self.written
         )
         self.sink.close()
+        self.parts.close()
 
     def finish(self) -> tuple[Path, int]:
-        """graph.ttl from the union stream while the last chunks load; then the store."""
-        from kg.graph.namespaces import PREFIXES
-        from kg.graph.store import ntriples_file, write_turtle
+        """graph.ttl from the union streams while the last chunks load; then the store.
+
+        The union is Turtle already (prefix lines, then one triple per line). Up to
+        `COMPACT_LIMIT` triples Oxigraph rewrites it compactly (prefixed names, one
+        subject's triples together); above, that took a tenth of a large build and gives a
+        file that only tools read, so the lines are kept as they are.
+        """
+        from itertools import chain
+
+        from kg.graph.store import ntriples_file, turtle_file, write_turtle
 
         graph_path = self.out_dir / "graph.ttl"
-        prefixes = {p: str(ns) for p, ns in PREFIXES.items() if p not in ("id",)}
+        triples = self.sink.union_count + self.parts.union_count
         try:
-            triples = write_turtle(ntriples_file(self.union), graph_path, prefixes)
+            if triples <= COMPACT_LIMIT:
+                both = chain(turtle_file(self.union), ntriples_file(self.parts_union))
+                write_turtle(both, graph_path, turtle_prefixes())
+            else:
+                with self.union.open("ab") as out, self.parts_union.open("rb") as parts:
+                    shutil.copyfileobj(parts, out, 1 << 22)
+                self.union.replace(graph_path)
             self.loader.finish()
         except BaseException:
             self.abandon()
             raise
-        self.union.unlink(missing_ok=True)
+        self._clean()
         return graph_path, triples
 
     def abandon(self) -> None:
         """A failed build leaves the previous graph and store as they were."""
+        if self._collector is not None:
+            self._collector.join()
         self.sink.close()
+        self.parts.close()
         self.loader.abandon()
+        self._clean()
+
+    def _clean(self) -> None:
         self.union.unlink(missing_ok=True)
-
-
-def region_iris(docs: list[Document], entities: list[Entity]) -> dict[str, str]:
-    """Document id → the N-Quads term of its region's place node (when it is in the graph)."""
-    from kg.gazetteer import gazetteer
-    from kg.resolve import place_iri
-
-    gaz = gazetteer()
-    known = {e.iri for e in entities}
-    regions = {}
-    for d in docs:
-        if d.region:
-            iri = place_iri(gaz.by_code[d.region])
-            if iri in known:
-                regions[d.id] = f"<{iri}>"
-    return regions
+        self.parts_union.unlink(missing_ok=True)
+        shutil.rmtree(self.part_dir, ignore_errors=True)

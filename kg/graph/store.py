@@ -133,6 +133,13 @@ def ntriples_file(path: Path):
     return ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES)
 
 
+def turtle_file(path: Path):
+    """The triples of a Turtle (or N-Triples) file, parsed as they are read."""
+    import pyoxigraph as ox
+
+    return ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)
+
+
 def write_ntriples(store, out) -> int:
     """N-Triples of the union, streamed to a path or a binary file."""
     import pyoxigraph as ox

@@ -12,7 +12,8 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import defaultdict
-from functools import cache
+from functools import cache, lru_cache
+from pathlib import Path
 
 from kg.measure.numbers import Figure, find_figures, vocab
 from kg.measure.registry import canonical_indicator
@@ -327,57 +328,62 @@ def observation_key(o: Observation) -> str:
 
 
 Occurrences = dict[int, list[tuple[int, int, Entity]]]  # sentence index → (start, end, entity)
+Indexed = dict[int, list[tuple[int, int, int]]]  # the same with the entity's index in the entity list
 
 
 def measure(docs: list[Document], entities: list[Entity]) -> list[Observation]:
     """Observations of every document; a fact stated twice is one observation."""
     inputs = document_inputs(docs, entities)
-    return merge_observations(docs, [measure_document(doc, *inputs[doc.id]) for doc in docs])
+    return merge_observations(docs, [measure_document(doc, *with_entities(entities, *inputs[doc.id])) for doc in docs])
 
 
-def document_inputs(docs: list[Document], entities: list[Entity]) -> dict[str, tuple[Entity | None, Occurrences]]:
+def document_inputs(docs: list[Document], entities: list[Entity]) -> dict[str, tuple[int | None, Indexed]]:
     """What the figures of one document depend on besides its text: its region's entity
-    and the entities that occur in each of its sentences."""
+    and the entities that occur in each of its sentences, as indices into `entities`
+    (plain numbers: a worker is sent them cheaply, and the entities once, by
+    `write_entity_table`)."""
     from kg.gazetteer import gazetteer
     from kg.resolve import place_iri
 
     gaz = gazetteer()
-    by_iri = {e.iri: e for e in entities}
-    occ: dict[str, Occurrences] = defaultdict(lambda: defaultdict(list))
-    for e in entities:
+    index = {e.iri: k for k, e in enumerate(entities)}
+    occ: dict[str, Indexed] = defaultdict(lambda: defaultdict(list))
+    for k, e in enumerate(entities):
         for m in e.mentions:
-            occ[m.doc_id][m.sentence].append((m.start, m.end, e))
+            occ[m.doc_id][m.sentence].append((m.start, m.end, k))
     out = {}
     for doc in docs:
-        region = by_iri.get(place_iri(gaz.by_code[doc.region])) if doc.region else None
+        region = index.get(place_iri(gaz.by_code[doc.region])) if doc.region else None
         out[doc.id] = (region, {k: sorted(v, key=lambda x: (x[0], -x[1])) for k, v in occ[doc.id].items()})
     return out
 
 
-def slim_inputs(region: Entity | None, occurrences: Occurrences) -> tuple[Entity | None, Occurrences]:
-    """The same inputs with entities stripped of their mentions, to send to a worker
-    process cheaply (one copy per entity, so `is` comparisons still hold)."""
-    copies: dict[str, Entity] = {}
+def with_entities(entities: list[Entity], region: int | None, indexed: Indexed) -> tuple[Entity | None, Occurrences]:
+    """`document_inputs` of one document with the indices replaced by the entities."""
+    occurrences = {k: [(s, t, entities[i]) for s, t, i in v] for k, v in indexed.items()}
+    return (entities[region] if region is not None else None), occurrences
 
-    def slim(e: Entity) -> Entity:
-        if e.iri not in copies:
-            copies[e.iri] = Entity(e.iri, e.label, e.cls, set(e.alt_labels), [], e.code, e.lon, e.lat)
-        return copies[e.iri]
 
-    return (slim(region) if region else None), {k: [(s, t, slim(e)) for s, t, e in v] for k, v in occurrences.items()}
+def write_entity_table(entities: list[Entity], path: Path) -> None:
+    """The entities without their mentions (what figures and document graphs need), for
+    the workers to read once each."""
+    import pickle
+
+    rows = [(e.iri, e.label, e.cls, sorted(e.alt_labels) if e.code else [], e.code, e.lon, e.lat) for e in entities]
+    path.write_bytes(pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+@lru_cache(maxsize=2)
+def read_entity_table(path: str, stamp: float) -> list[Entity]:
+    """The table of `write_entity_table`, once per process and build (`stamp`: its mtime)."""
+    import pickle
+
+    rows = pickle.loads(Path(path).read_bytes())
+    return [Entity(iri, label, cls, set(alt), [], code, lon, lat) for iri, label, cls, alt, code, lon, lat in rows]
 
 
 def measure_document(doc: Document, region: Entity | None, occurrences: Occurrences) -> list[Observation]:
     return ObservationExtractor(doc, region, occurrences).extract()
-
-
-def measure_cached(entry: str, region: Entity | None, occurrences: Occurrences) -> list[Observation]:
-    """`measure_document` in a worker process, on a document read back from the build cache."""
-    import pickle
-    from pathlib import Path
-
-    doc, _ = pickle.loads(Path(entry).read_bytes())
-    return measure_document(doc, region, occurrences)
 
 
 def merge_observations(docs: list[Document], per_document: list[list[Observation]]) -> list[Observation]:
