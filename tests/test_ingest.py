@@ -123,3 +123,14 @@ def test_clean_strips_artefacts_and_normalises() -> None:
 def test_clean_keeps_space_between_latin_words() -> None:
     text, _ = clean_text("奥迪 Q6 e-tron 车型 下线。")
     assert text == "奥迪Q6 e-tron车型下线。"
+
+
+def test_clean_expands_compatibility_characters_and_drops_invisible_ones() -> None:
+    """㎡ becomes two characters that both point at it; a zero-width space, a BOM and a
+    soft hyphen vanish; a run of spaces between Latin words becomes one space."""
+    raw = "\ufeff新建厂房12㎡，\u200bABC \u3000\t DEF公\u00ad司①号。"
+    text, offsets = clean_text(raw)
+    assert text == "新建厂房12m2,ABC DEF公司1号。"
+    assert len(offsets) == len(text)
+    assert [raw[o] for o in offsets[6:8]] == ["㎡", "㎡"]
+    assert raw[offsets[text.index(" ")]] == " " and raw[offsets[text.index("1号")]] == "①"

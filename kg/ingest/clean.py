@@ -14,7 +14,7 @@ import statistics
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "cleaning.json"
@@ -46,14 +46,14 @@ def load_rules(path: Path = DATA) -> CleanRules:
 
 @dataclass
 class _Line:
-    chars: list[tuple[int, str]]
+    """A line's text and, per character, its offset in the raw text (a string and a list
+    rather than a (offset, character) pair per character: the text is sliced and joined
+    by str methods, not a Python loop per character)."""
+
+    text: str
+    offsets: list[int]
     bullet: bool = False
     heading: bool = False
-
-    @cached_property
-    def text(self) -> str:
-        """Read several times by the heading and joining rules; `chars` is final by then."""
-        return "".join(c for _, c in self.chars)
 
 
 def _artefact_mask(raw: str, rules: CleanRules) -> bytearray:
@@ -94,25 +94,23 @@ def _build_lines(raw: str, rules: CleanRules) -> list[_Line]:
     lines: list[_Line] = []
     for s, e in spans:
         if 0 in keep[s:e]:
-            chars = [(i, raw[i]) for i in range(s, e) if keep[i]]
-            text = "".join(c for _, c in chars)
+            offsets = [i for i in range(s, e) if keep[i]]
+            text = "".join([raw[i] for i in offsets])
         else:  # nothing dropped from the line (the usual case)
-            chars, text = list(zip(range(s, e), raw[s:e])), raw[s:e]
+            offsets, text = list(range(s, e)), raw[s:e]
         m = rules.bullet.match(text)
         bullet = bool(m and m.end() > 0)
         if bullet:
-            chars = chars[m.end() :]
-        while chars and chars[0][1].isspace():
-            chars.pop(0)
-        while chars and chars[-1][1].isspace():
-            chars.pop()
-        if chars:
-            lines.append(_Line(chars, bullet=bullet))
+            text, offsets = text[m.end() :], offsets[m.end() :]
+        lead = len(text) - len(text.lstrip())
+        stripped = text.strip()
+        if stripped:
+            lines.append(_Line(stripped, offsets[lead : lead + len(stripped)], bullet=bullet))
     return lines
 
 
 def _mark_headings(lines: list[_Line], rules: CleanRules) -> None:
-    lengths = [len(ln.chars) for ln in lines]
+    lengths = [len(ln.text) for ln in lines]
     median = statistics.median(lengths) if lengths else 0
     for i, ln in enumerate(lines):
         t = ln.text
@@ -130,16 +128,19 @@ def _ends_sentence(text: str) -> bool:
     return bool(t) and t[-1] in TERMINAL
 
 
-def _join_lines(lines: list[_Line]) -> list[tuple[int, str]]:
-    out: list[tuple[int, str]] = []
+def _join_lines(lines: list[_Line]) -> tuple[str, list[int]]:
+    pieces: list[str] = []
+    offsets: list[int] = []
     for i, ln in enumerate(lines):
         if i > 0:
             prev = lines[i - 1]
             brk = _ends_sentence(prev.text) or prev.heading or prev.bullet or ln.heading or ln.bullet
             if brk:
-                out.append((prev.chars[-1][0] + 1, "\n"))
-        out.extend(ln.chars)
-    return out
+                pieces.append("\n")
+                offsets.append(prev.offsets[-1] + 1)
+        pieces.append(ln.text)
+        offsets.extend(ln.offsets)
+    return "".join(pieces), offsets
 
 
 def _is_ascii_alnum(ch: str) -> bool:
@@ -147,38 +148,59 @@ def _is_ascii_alnum(ch: str) -> bool:
 
 
 _NFKC: dict[str, str] = {}  # character → its NFKC form, filled as characters are met
+_SPACES_OR_INVISIBLE = re.compile("[^\\S\n]+|[\u200b\ufeff\u00ad]")
 
 
-def _normalise(chars: list[tuple[int, str]]) -> tuple[str, list[int]]:
-    """NFKC each character, then drop spaces except between two Latin words."""
-    expanded: list[tuple[int, str]] = []
-    for i, ch in chars:
-        norm = _NFKC.get(ch)
-        if norm is None:
-            norm = _NFKC[ch] = unicodedata.normalize("NFKC", ch)
-        if len(norm) == 1:
-            expanded.append((i, norm))
-        else:
-            expanded.extend((i, c) for c in norm)
-    text: list[str] = []
-    offsets: list[int] = []
-    n = len(expanded)
-    for k, (i, c) in enumerate(expanded):
-        if c != "\n" and c.isspace():
-            left = text[-1] if text else ""
-            j = k + 1
-            while j < n and expanded[j][1] != "\n" and expanded[j][1].isspace():
-                j += 1
-            right = expanded[j][1] if j < n else ""
-            if _is_ascii_alnum(left) and _is_ascii_alnum(right) and text[-1] != " ":
-                text.append(" ")
-                offsets.append(i)
+def _nfkc_each(text: str, offsets: list[int]) -> tuple[str, list[int]]:
+    """NFKC of each character on its own (not of the text: that would compose across
+    characters); a character that becomes several keeps its offset for each."""
+    for ch in set(text) - _NFKC.keys():
+        _NFKC[ch] = unicodedata.normalize("NFKC", ch)
+    changed = {ch: _NFKC[ch] for ch in set(text) if _NFKC[ch] != ch}
+    if not changed:
+        return text, offsets
+    if all(len(v) == 1 for v in changed.values()):
+        return text.translate(str.maketrans(changed)), offsets
+    pieces: list[str] = []
+    out: list[int] = []
+    pos = 0
+    for m in re.finditer("|".join(map(re.escape, (c for c, v in changed.items() if len(v) != 1))), text):
+        pieces.append(text[pos : m.start()])
+        out.extend(offsets[pos : m.start()])
+        pieces.append(changed[m.group()])
+        out.extend([offsets[m.start()]] * len(changed[m.group()]))
+        pos = m.end()
+    pieces.append(text[pos:])
+    out.extend(offsets[pos:])
+    return "".join(pieces).translate(str.maketrans({c: v for c, v in changed.items() if len(v) == 1})), out
+
+
+def _normalise(text: str, offsets: list[int]) -> tuple[str, list[int]]:
+    """NFKC each character, then drop spaces except between two Latin words (a run of
+    spaces becomes one) and the invisible characters (zero-width space, BOM, soft hyphen)."""
+    text, offsets = _nfkc_each(text, offsets)
+    pieces: list[str] = []
+    out: list[int] = []
+    pos = 0
+    left = ""  # the last character kept
+    for m in _SPACES_OR_INVISIBLE.finditer(text):
+        if m.start() > pos:
+            pieces.append(text[pos : m.start()])
+            out.extend(offsets[pos : m.start()])
+            left = text[m.start() - 1]
+        pos = m.end()
+        if m.group()[0] in "\u200b\ufeff\u00ad":
             continue
-        if c in "\u200b\ufeff\u00ad":
-            continue
-        text.append(c)
-        offsets.append(i)
-    return "".join(text), offsets
+        right = text[m.end()] if m.end() < len(text) else ""
+        if _is_ascii_alnum(left) and _is_ascii_alnum(right):
+            pieces.append(" ")
+            out.append(offsets[m.start()])
+            left = " "
+    if pos == 0:
+        return text, offsets
+    pieces.append(text[pos:])
+    out.extend(offsets[pos:])
+    return "".join(pieces), out
 
 
 def clean_text(raw: str) -> tuple[str, list[int]]:
@@ -186,4 +208,4 @@ def clean_text(raw: str) -> tuple[str, list[int]]:
     rules = load_rules()
     lines = _build_lines(raw, rules)
     _mark_headings(lines, rules)
-    return _normalise(_join_lines(lines))
+    return _normalise(*_join_lines(lines))

@@ -28,25 +28,19 @@ def _cues() -> dict:
     return d
 
 
+_SENTENCE_END = re.compile(f"[{re.escape(SENT_END)}][{re.escape(CLOSERS)}]*")
+
+
 def split_sentences(text: str, start: int = 0) -> list[tuple[int, int]]:
     """Sentence spans over one paragraph; closing quotes stay with their sentence."""
     spans = []
     s = 0
-    i = 0
-    n = len(text)
-    while i < n:
-        if text[i] in SENT_END:
-            j = i + 1
-            while j < n and text[j] in CLOSERS:
-                j += 1
-            if text[s:j].strip():
-                spans.append((start + s, start + j))
-            s = j
-            i = j
-            continue
-        i += 1
+    for m in _SENTENCE_END.finditer(text):
+        if text[s : m.end()].strip():
+            spans.append((start + s, start + m.end()))
+        s = m.end()
     if text[s:].strip():
-        spans.append((start + s, start + n))
+        spans.append((start + s, start + len(text)))
     return spans
 
 
