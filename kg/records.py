@@ -6,6 +6,7 @@ replaced without touching the others.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 ENTITY_CLASSES = (
@@ -31,7 +32,7 @@ class Document:
     path: str
     raw: str
     text: str
-    offsets: list[int]
+    offsets: Sequence[int]  # an array('i') from kg.ingest; any sequence of ints will do
     encoding: str = "utf-8"
     title: str = ""
     region: str = ""
