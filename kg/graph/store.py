@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 STORE_DIR = "store"
+LOADER_THREADS = 2
 
 
 class StoreError(Exception):
@@ -36,8 +37,8 @@ UNION = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {DISTINCT_TRIPLES} }}"
 class StoreLoader:
     """Loads N-Quads chunks into a new store in a background thread, then puts it in place.
 
-    Oxigraph's bulk loader runs in Rust and releases the GIL, so chunks load on a second
-    core while Python builds the rest of the graph; one bulk load per chunk keeps its
+    Oxigraph's bulk loader runs in Rust and releases the GIL, so chunks load on other
+    cores while Python builds the rest of the graph; one bulk load per chunk keeps its
     memory to a chunk's worth (one load of 2.9M quads peaked at 1.7 GB, chunks of 250k
     at 0.3 GB). The old store stays until the new one is complete.
     """
@@ -52,7 +53,9 @@ class StoreLoader:
         if self.path.exists():
             shutil.rmtree(self.path)
         self.store = ox.Store(str(self.path))
-        self.pool = ThreadPoolExecutor(1, thread_name_prefix="store-loader")
+        # two chunks at a time: Oxigraph's bulk loads into one store can run side by side,
+        # and two took less than half the time of one after the other (and less CPU)
+        self.pool = ThreadPoolExecutor(LOADER_THREADS, thread_name_prefix="store-loader")
         self.pending: list = []
 
     def _load(self, chunk: Path) -> None:
