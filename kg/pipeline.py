@@ -249,6 +249,9 @@ def extract(
                 ctx = Context(report.documents, report.entities)
                 report.relations = relate(report.documents, report.entities, ctx)
                 report.co_mentions = dict(co_mentions(report.documents, report.entities, ctx))
+            if report.output is not None:
+                with report.stage("graph: relations"):
+                    report.output.relations(report)
             with report.stage("measure"):
                 parts = _finish_parts(report, inputs, submitted)
                 report.observations = merge_observations(report.documents, [p.observations for p in parts])

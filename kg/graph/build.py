@@ -252,16 +252,23 @@ def write_document(
     return used
 
 
+def write_relations(ds, relations: list[Relation], co_mentions: dict[tuple[str, str], int] | None) -> None:
+    """Relations with their evidence nodes, and co-mentions: written as soon as relations
+    are found, while the documents' figures are still being finished."""
+    for r in relations:
+        add_relation(ds, r)
+    add_co_mentions(ds, co_mentions or {})
+
+
 def write_statements(
     ds,
     docs: list[Document],
     relations: list[Relation],
-    co_mentions: dict[tuple[str, str], int] | None,
     observations: list[Observation] | None,
     written: dict[str, set[int]],
 ) -> None:
-    """Relations with their evidence, co-mentions, observations, and the evidence sentences
-    that `write_document` did not write (`written`: by document)."""
+    """Observations, and the evidence sentences (of relations and observations) that
+    `write_document` did not write (`written`: by document)."""
     by_id = {d.id: d for d in docs}
     extra: dict[str, set[int]] = {d.id: set() for d in docs}
     for r in relations:
@@ -278,7 +285,4 @@ def write_statements(
         for i in sorted(indices):
             add_sentence(g, doc, doc.sentences[i])
         written[doc_id] |= indices
-    for r in relations:
-        add_relation(ds, r)
-    add_co_mentions(ds, co_mentions or {})
     add_observations(ds, observations or [])

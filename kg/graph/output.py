@@ -1,8 +1,9 @@
 """The graph of a build, written as the stages finish, and loaded into the store.
 
-The pipeline hands its records over in three steps: the entities as soon as resolution
+The pipeline hands its records over in four steps: the entities as soon as resolution
 has made them; each document's own part (`kg.graph.parts`: the document, its sentences
-and mentions) as its worker finishes it; the relations and figures when they are found.
+and mentions) as its worker finishes it; the relations when they are found; the
+observations when all figures are in.
 Each step's quads are bulk-loaded in the background while the next stage runs.
 """
 
@@ -51,6 +52,7 @@ class GraphOutput:
         self.sink = QuadSink(out_dir / "graph.nq.tmp", self.union, on_chunk=self.loader.load, header=header)
         self.parts = QuadSink(out_dir / "parts.nq.tmp", self.parts_union, on_chunk=self.loader.load)
         self.written: dict[str, set[int]] = {}
+        self.relations_written = False
         self._collector: threading.Thread | None = None
         self._collected: list = []
         self._failure: BaseException | None = None
@@ -96,12 +98,21 @@ class GraphOutput:
             raise self._failure
         return self._collected
 
+    def relations(self, report) -> None:
+        """After relations are found: them and the co-mentions (while figures finish)."""
+        from kg.graph.build import write_relations
+
+        write_relations(self.sink, report.relations, report.co_mentions)
+        self.relations_written = True
+        self.sink.flush()  # loads while the last figures are found
+
     def statements(self, report) -> None:
+        """The rest, once the figures are in: observations and evidence sentences."""
         from kg.graph.build import write_statements
 
-        write_statements(
-            self.sink, report.documents, report.relations, report.co_mentions, report.observations, self.written
-        )
+        if not self.relations_written:
+            self.relations(report)
+        write_statements(self.sink, report.documents, report.relations, report.observations, self.written)
         self.sink.close()
         self.parts.close()
 

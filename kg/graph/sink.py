@@ -29,9 +29,13 @@ class Vocabulary:
         return term
 
     def __getattr__(self, name: str) -> str:
+        """Only for a name not met before: the term is then kept as an attribute, which
+        Python finds without calling this again (the builders read millions of them)."""
         if name.startswith("_"):
             raise AttributeError(name)
-        return self[name]
+        term = self[name]
+        setattr(self, name, term)
+        return term
 
 
 def iri(value: str) -> str:

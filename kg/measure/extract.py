@@ -89,6 +89,13 @@ def _year_of(sentence: str, upto: int, default: int | None, status: str, doc: Do
     return y if lo <= y <= hi else default
 
 
+@cache
+def _may_state_a_figure() -> tuple[re.Pattern, re.Pattern]:
+    """What every figure (`find_figures`: a digit, a Chinese numeral, 一半) or rank
+    (`rank_pattern`) needs somewhere in its sentence; four sentences in ten have neither."""
+    return re.compile(r"[\d一二两三四五六七八九十百千半]"), re.compile(vocab()["rank_pattern"])
+
+
 class ObservationExtractor:
     def __init__(self, doc: Document, region: Entity | None, occ: dict[int, list[tuple[int, int, Entity]]]):
         self.doc = doc
@@ -118,8 +125,11 @@ class ObservationExtractor:
 
     def extract(self) -> list[Observation]:
         out: list[Observation] = []
+        numeral, rank = _may_state_a_figure()
         for sent in self.doc.sentences:
-            out.extend(self._sentence(sent))
+            # no numeral and no rank word (首位): no figure, whatever the clauses say
+            if numeral.search(sent.text) or rank.search(sent.text):
+                out.extend(self._sentence(sent))
         return out
 
     def _sentence(self, sent) -> list[Observation]:

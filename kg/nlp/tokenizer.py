@@ -9,11 +9,14 @@ stays valid.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from spacy.tokens import Doc
 from spacy.util import get_words_and_spaces, registry
 from spacy.vocab import Vocab
+
+_SPACE = re.compile(r"\s")
 
 
 class JiebaRsTokenizer:
@@ -27,6 +30,8 @@ class JiebaRsTokenizer:
 
     def __call__(self, text: str) -> Doc:
         words = [w for w in self.cut(text) if w]
+        if _SPACE.search(text) is None:  # the usual paragraph: the words are the tokens
+            return Doc(self.vocab, words=words, spaces=[False] * len(words))
         words, spaces = get_words_and_spaces(words, text)
         return Doc(self.vocab, words=words, spaces=spaces)
 
