@@ -360,11 +360,12 @@ def document_inputs(docs: list[Document], entities: list[Entity]) -> dict[str, t
     occ: dict[str, Indexed] = defaultdict(lambda: defaultdict(list))
     for k, e in enumerate(entities):
         for m in e.mentions:
-            occ[m.doc_id][m.sentence].append((m.start, m.end, k))
+            occ[m.doc_id][m.sentence].append((m.start, -m.end, k))
     out = {}
     for doc in docs:
         region = index.get(place_iri(gaz.by_code[doc.region])) if doc.region else None
-        out[doc.id] = (region, {k: sorted(v, key=lambda x: (x[0], -x[1])) for k, v in occ[doc.id].items()})
+        # by start, longest first, then in entity order (k rises as they were added)
+        out[doc.id] = (region, {k: [(s, -e, i) for s, e, i in sorted(v)] for k, v in occ[doc.id].items()})
     return out
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -34,24 +34,43 @@ def rules() -> dict:
     return json.loads(RULES.read_text(encoding="utf-8"))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Occ:
-    """An entity occurring in a sentence."""
+    """An entity occurring in a sentence (with its mention's span and the entity's class
+    copied in: the rules read them millions of times at a hundred reports)."""
 
     entity: Entity
     mention: Mention
+    start: int = field(init=False, compare=False)
+    end: int = field(init=False, compare=False)
+    cls: str = field(init=False, compare=False)
 
-    @property
-    def start(self) -> int:
-        return self.mention.start
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "start", self.mention.start)
+        object.__setattr__(self, "end", self.mention.end)
+        object.__setattr__(self, "cls", self.entity.cls)
 
-    @property
-    def end(self) -> int:
-        return self.mention.end
 
-    @property
-    def cls(self) -> str:
-        return self.entity.cls
+def _not_nested(occs: list[Occ]) -> list[Occ]:
+    """The occurrences that no longer one contains, in their order.
+
+    In (start, longest first) order, only an earlier occurrence can contain a later one,
+    and it does when it ends at or after it and is not the same span; so one pass that
+    keeps the furthest end of the earlier spans decides each, instead of comparing all
+    pairs (a hundred reports made that a million comparisons).
+    """
+    order = sorted(range(len(occs)), key=lambda k: (occs[k].start, -occs[k].end))
+    nested = [False] * len(occs)
+    furthest = -1  # the furthest end of the spans before the current one
+    group_end = -1  # ... and of the spans equal to it, not counted until it changes
+    span = None
+    for k in order:
+        o = occs[k]
+        if (o.start, o.end) != span:
+            furthest = max(furthest, group_end)
+            span, group_end = (o.start, o.end), o.end
+        nested[k] = furthest >= o.end
+    return [o for k, o in enumerate(occs) if not nested[k]]
 
 
 class Context:
@@ -65,7 +84,10 @@ class Context:
         for e in entities:
             for m in e.mentions:
                 occ[(m.doc_id, m.sentence)].append(Occ(e, m))
-        self.occ = {k: sorted(v, key=lambda o: (o.start, -o.end, o.entity.iri)) for k, v in occ.items()}
+        self.occ = {
+            k: [o for _, _, _, _, o in sorted((o.start, -o.end, o.entity.iri, n, o) for n, o in enumerate(v))]
+            for k, v in occ.items()
+        }
         self._top: dict[int, tuple[list[Occ], list[Occ]]] = {}
 
     def top_level(self, occs: list[Occ]) -> list[Occ]:
@@ -73,15 +95,7 @@ class Context:
         key = id(occs)
         top = self._top.get(key)
         if top is None or top[0] is not occs:
-            inner = [
-                o
-                for o in occs
-                if not any(
-                    x is not o and x.start <= o.start and o.end <= x.end and (x.end - x.start) > (o.end - o.start)
-                    for x in occs
-                )
-            ]
-            top = self._top[key] = (occs, inner)
+            top = self._top[key] = (occs, _not_nested(occs))
         return top[1]
 
     def sentence_text(self, doc_id: str, index: int) -> str:
