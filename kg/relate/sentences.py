@@ -8,7 +8,9 @@ A、B、C三大工程 (partOf), E开发P (produces), and the topic sentence of a
 
 from __future__ import annotations
 
+import bisect
 import re
+from functools import lru_cache
 
 from kg.records import Entity
 from kg.relate.context import Context, Edges, Occ
@@ -177,11 +179,17 @@ def industry_topics(ctx: Context, edges: Edges) -> None:
                         )
 
 
+@lru_cache(maxsize=8)
+def _separator(seps: str) -> re.Pattern:
+    return re.compile("[" + re.escape(seps) + "]")
+
+
 def _clause_index(text: str, start: int, end: int, seps: str):
-    cuts = [i for i in range(start, end) if text[i] in seps]
+    """position → the number of clause separators before it in text[start:end]."""
+    cuts = [m.start() for m in _separator(seps).finditer(text, start, end)]
 
     def clause_of(pos: int) -> int:
-        return sum(1 for c in cuts if c < pos)
+        return bisect.bisect_left(cuts, pos)
 
     return clause_of
 
@@ -214,10 +222,12 @@ def industry_clause(ctx: Context, edges: Edges) -> None:
     inside: dict[str, list[Entity]] = {}  # programme label → industries named inside it
     seps = ctx.rules["industry"]["clause_separators"]
     for (doc_id, index), occs in ctx.occ.items():
+        top = ctx.top_level(occs)
+        if not any(o.cls in ("Industry", "Programme") for o in top):
+            continue  # no industry, named or inside a programme: nothing to tie
         doc = ctx.docs[doc_id]
         sent = doc.sentences[index]
         clause_of = _clause_index(doc.text, sent.start, sent.end, seps)
-        top = ctx.top_level(occs)
         inds: list[tuple[int, object]] = [(clause_of(o.start), o.entity) for o in top if o.cls == "Industry"]
         for g in top:
             if g.cls == "Programme":
