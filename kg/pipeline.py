@@ -78,6 +78,14 @@ def _worker_pool(jobs: int):
     return ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"))
 
 
+def _warm_up_resolution() -> None:
+    """Load what resolution needs the first time (pypinyin's phrase dictionary, jieba-rs,
+    about a second) while the parent would only wait for the workers' first results."""
+    from kg.resolve import slug
+
+    slug("吉林省长春市")
+
+
 def _analyse_all(files: list[Path], pool, cache, model: str | None, on_result) -> dict[Path, str]:
     """Analyse what the cache lacks, in the worker `pool` (or here), and report results in
     file order as they arrive (the parent's share, caching and resolution, overlaps the
@@ -90,14 +98,11 @@ def _analyse_all(files: list[Path], pool, cache, model: str | None, on_result) -
     keys = {f: content_key(f) for f in files}
     todo = [f for f in files if cache is None or not cache.has(keys[f])]
 
-    def fresh():
-        if pool is not None and len(todo) > 1:
-            yield from pool.map(analyse_to_bytes, todo, [model] * len(todo))
-        else:
-            for f in todo:
-                yield analyse_to_bytes(f, model)
-
-    results = fresh()
+    if pool is not None and len(todo) > 1:
+        results = pool.map(analyse_to_bytes, todo, [model] * len(todo))
+        _warm_up_resolution()  # here, while the workers start
+    else:
+        results = (analyse_to_bytes(f, model) for f in todo)
     pending = set(todo)
     try:
         for f in files:
