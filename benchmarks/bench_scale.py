@@ -1,6 +1,6 @@
 """Build throughput on synthetic corpora of 1×, 10× (and 100×) the sample.
 
-    python -m benchmarks.bench_scale [--scales 1 10] [--jobs 2]
+    python -m benchmarks.bench_scale [--scales 1 10] [--jobs 2] [--repeat 3]
 
 Each synthetic corpus is made of the sample's documents recombined: sentences are shuffled
 between documents of the same kind and the names of enterprises are renamed per copy (吉林
@@ -10,6 +10,11 @@ characters per second of a cold build (a new process, empty cache), of a warm re
 bare jieba segmentation of the same text measured in the same run (and to jieba-rs, the
 segmenter the pipeline uses, which gives jieba's words about twenty times faster); the
 seconds of each stage come from the build's manifest.
+
+The machine's speed drifts (a fixed loop took 1.4–2.3 s within an hour here), so each
+cold build is timed between two jieba runs and its ratio taken against their mean; with
+`--repeat N` the builds and jieba runs alternate N times and the medians are reported,
+with the spread of the ratios.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import argparse
 import json
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -70,6 +76,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--scales", type=int, nargs="+", default=[1, 10])
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=1, help="cold builds per scale, alternating with jieba")
     ap.add_argument("--json", default=str(ROOT / "output" / "bench_scale.json"))
     a = ap.parse_args()
     rows = []
@@ -80,12 +87,20 @@ def main() -> None:
             src.mkdir()
             chars = synthesise(src, scale)
             texts = texts_of(src)
-            jieba_s = time_segmentation(texts, "jieba")
+            jieba_runs = [time_segmentation(texts, "jieba")]
             jieba_rs_s = time_segmentation(texts, "jieba-rs")
+            colds, ratios, peak = [], [], 0
+            for k in range(a.repeat):
+                out = tmp / f"out{k}"
+                cold, peak_k = timed_build(src, out, a.jobs)
+                jieba_runs.append(time_segmentation(texts, "jieba"))
+                colds.append(cold)
+                ratios.append(cold / ((jieba_runs[-2] + jieba_runs[-1]) / 2))
+                peak = max(peak, peak_k)
             del texts
-            cold, peak = timed_build(src, tmp / "out", a.jobs)
-            manifest = json.loads((tmp / "out" / "manifest.json").read_text(encoding="utf-8"))
-            warm, _ = timed_build(src, tmp / "out", a.jobs)
+            cold, jieba_s = statistics.median(colds), statistics.median(jieba_runs)
+            manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+            warm, _ = timed_build(src, out, a.jobs)
             triples = int(dict(manifest["summary"])["triples"])
             row = {
                 "scale": scale,
@@ -97,7 +112,10 @@ def main() -> None:
                 "warm_s": round(warm, 2),
                 "chars_per_s": round(chars / cold),
                 "jieba_chars_per_s": round(chars / jieba_s),
-                "build_over_jieba": round(cold / jieba_s, 1),
+                "build_over_jieba": round(statistics.median(ratios), 2),
+                "build_over_jieba_range": [round(min(ratios), 2), round(max(ratios), 2)],
+                "cold_runs_s": [round(c, 2) for c in colds],
+                "jieba_runs_s": [round(j, 2) for j in jieba_runs],
                 "build_over_jieba_rs": round(cold / jieba_rs_s),
                 "warm_over_cold": round(warm / cold, 3),
                 "peak_rss_mb": round(peak / 1024),
