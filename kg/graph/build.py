@@ -52,6 +52,7 @@ def _year(y: int | None) -> str | None:
     return literal(str(y), datatype=XSD_GYEAR) if y else None
 
 
+@lru_cache(maxsize=1 << 16)
 def _decimal(x: float | int | str, places: int | None = None) -> str:
     """xsd:decimal in its canonical form (1.0 → "1", 0.850 → "0.85"), as the store keeps
     it: graph.ttl, written from the builder's own triples, then reads the same."""
