@@ -132,3 +132,16 @@ def test_a_corrupt_cache_entry_is_analysed_again(sample_build: Path, tmp_path: P
     build([src], out, jobs=2)
     assert (out / "graph.ttl").read_bytes() == (sample_build / "graph.ttl").read_bytes()
     assert entry.read_bytes() != b"not a pickle"
+
+
+def test_a_chunk_split_for_two_loaders_keeps_every_line_whole(tmp_path: Path) -> None:
+    from kg.graph.sink import _split_lines
+
+    lines = [f'<urn:s{i}> <urn:p> "{"长" * (i % 7)}" <urn:g> .\n' for i in range(2500)]
+    path = tmp_path / "chunk.nq"
+    path.write_text("".join(lines), encoding="utf-8")
+    pieces = _split_lines(path, 2)
+    assert len(pieces) == 2 and not path.exists()
+    texts = [p.read_text(encoding="utf-8") for p in pieces]
+    assert all(t.endswith(" .\n") for t in texts) and "".join(texts) == "".join(lines)
+    assert abs(texts[0].count("\n") - texts[1].count("\n")) < 50

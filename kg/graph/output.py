@@ -13,6 +13,8 @@ import shutil
 import threading
 from pathlib import Path
 
+from kg.graph.store import LOADER_THREADS
+
 COMPACT_LIMIT = 500_000  # triples: a larger graph.ttl is written one triple per line
 
 
@@ -113,8 +115,8 @@ class GraphOutput:
         if not self.relations_written:
             self.relations(report)
         write_statements(self.sink, report.documents, report.relations, report.observations, self.written)
-        self.sink.close()
-        self.parts.close()
+        self.sink.close(last_pieces=LOADER_THREADS)
+        self.parts.close(last_pieces=LOADER_THREADS)
 
     def finish(self) -> tuple[Path, int]:
         """graph.ttl from the union streams while the last chunks load; then the store.
@@ -155,6 +157,8 @@ class GraphOutput:
         self._clean()
 
     def _clean(self) -> None:
+        for chunk in self.out_dir.glob("*.nq.tmp*"):  # chunks a failed build never loaded
+            chunk.unlink(missing_ok=True)
         self.union.unlink(missing_ok=True)
         self.parts_union.unlink(missing_ok=True)
         shutil.rmtree(self.part_dir, ignore_errors=True)

@@ -155,20 +155,42 @@ class QuadSink:
         if self.on_chunk is not None and self.in_chunk >= self.chunk_quads:
             self.flush()
 
-    def flush(self) -> None:
-        """Hand the current chunk over now (at a stage boundary) and start a new one."""
+    def flush(self, pieces: int = 1) -> None:
+        """Hand the current chunk over now (at a stage boundary) and start a new one; in
+        `pieces` files of whole lines, for loaders that take them side by side."""
         if self.on_chunk is None or not self.in_chunk:
             return
         self.quads.close()
-        self.on_chunk(self._chunk_path(self.chunks))
+        path = self._chunk_path(self.chunks)
+        for piece in _split_lines(path, pieces if self.in_chunk >= 1000 * pieces else 1):
+            self.on_chunk(piece)
         self.chunks += 1
         self.quads = self._open_chunk()
         self.in_chunk = 0
 
-    def close(self) -> None:
-        self.flush()
+    def close(self, last_pieces: int = 1) -> None:
+        """Hand over the last chunk (in `last_pieces`: nothing else is left to overlap its
+        loading with, so several loaders share it) and close the files."""
+        self.flush(last_pieces)
         self.quads.close()
         if self.on_chunk is not None:
             self._chunk_path(self.chunks).unlink(missing_ok=True)
         if self.triples is not None:
             self.triples.close()
+
+
+def _split_lines(path: Path, pieces: int) -> list[Path]:
+    """`path` cut into `pieces` files at line ends (the original removed), or `[path]`."""
+    if pieces <= 1:
+        return [path]
+    data = path.read_bytes()
+    out, start = [], 0
+    for k in range(1, pieces + 1):
+        end = len(data) if k == pieces else data.find(b"\n", len(data) * k // pieces) + 1 or len(data)
+        if end > start:
+            piece = path.with_name(f"{path.name}.{k}")
+            piece.write_bytes(data[start:end])
+            out.append(piece)
+        start = end
+    path.unlink()
+    return out
