@@ -246,7 +246,7 @@ class ObservationExtractor:
 
     def _ranks(self, clause, cstart, sent, carried, area, status, default_period) -> list[Observation]:
         out = []
-        for m in re.finditer(self.v["rank_pattern"], clause):
+        for m in _may_state_a_figure()[1].finditer(clause):
             n = m.group("n")
             if m.group("first"):
                 value = 1.0
@@ -314,10 +314,22 @@ def _drop_modifiers(clause: str, figures: list[Figure]) -> list[Figure]:
 
 def _named_indicator(clause: str) -> str:
     """The longest registry indicator a clause names anywhere."""
+    found = [(len(n), -k, n) for c in set(clause) for k, n in _names_by_first_char().get(c, ()) if n in clause]
+    # the longest; of equally long ones the first in the registry, as max() over it would
+    return canonical_indicator(max(found)[2]) if found else ""
+
+
+@cache
+def _names_by_first_char() -> dict[str, list[tuple[int, str]]]:
+    """Registry names (with their place in the registry) by their first character: a
+    clause is compared with the names that can start in it, not with all of them."""
     from kg.measure.registry import registry
 
-    names = [n for n in registry() if n in clause]
-    return canonical_indicator(max(names, key=len)) if names else ""
+    out: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for k, n in enumerate(registry()):
+        if n:
+            out[n[0]].append((k, n))
+    return dict(out)
 
 
 def _known_indicator(core: str) -> str:
