@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import CancelledError, Future
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,6 +129,41 @@ def _analyse_all(files: list[Path], pool, cache, model: str | None, on_result) -
     return keys
 
 
+class _DocumentJobs:
+    """One job per document in the worker pool, in document order. The parent, once it
+    has nothing else to do, takes back the jobs no worker has started (from the last one)
+    and does them itself: the same function, so the same result."""
+
+    def __init__(self, pool, fn, args: list[tuple]) -> None:
+        self.fn, self.args = fn, args
+        self.futures = [pool.submit(fn, *a) for a in args]
+        self.taken: dict[int, Future] = {}  # registered before the worker's job is cancelled
+
+    def __len__(self) -> int:
+        return len(self.futures)
+
+    def result(self, i: int):
+        try:
+            return self.futures[i].result()
+        except CancelledError:
+            return self.taken[i].result()
+
+    def help(self) -> None:
+        for i in reversed(range(len(self.futures))):
+            mine: Future = Future()
+            self.taken[i] = mine
+            if not self.futures[i].cancel():  # started: so have all before it
+                del self.taken[i]
+                return
+            try:
+                mine.set_result(self.fn(*self.args[i]))
+            except BaseException as exc:  # raised where the result is asked for
+                mine.set_exception(exc)
+
+    def results(self) -> list:
+        return [self.result(i) for i in range(len(self.futures))]
+
+
 def _submit_parts(report: BuildReport, pool, cache, keys: dict[Path, str], inputs, part_dir: Path | None):
     """Figures and each document's part of the graph need only the document and the
     resolved entities: the workers do them (reading each document back from the cache,
@@ -138,10 +174,8 @@ def _submit_parts(report: BuildReport, pool, cache, keys: dict[Path, str], input
     table = cache.folder.parent / "entities.table.tmp"
     write_entity_table(report.entities, table)
     where = str(part_dir) if part_dir is not None else None
-    return table, [
-        pool.submit(part_in_worker, str(cache.path(keys[Path(d.path)])), str(table), *inputs[d.id], where)
-        for d in report.documents
-    ]
+    args = [(str(cache.path(keys[Path(d.path)])), str(table), *inputs[d.id], where) for d in report.documents]
+    return table, _DocumentJobs(pool, part_in_worker, args)
 
 
 def _finish_parts(report: BuildReport, inputs, submitted) -> list:
@@ -151,9 +185,10 @@ def _finish_parts(report: BuildReport, inputs, submitted) -> list:
     from kg.measure.extract import measure_document, with_entities
 
     if submitted is not None:
-        table, futures = submitted
+        table, jobs = submitted
         try:
-            return report.output.collected() if report.output is not None else [f.result() for f in futures]
+            jobs.help()
+            return report.output.collected() if report.output is not None else jobs.results()
         finally:
             table.unlink(missing_ok=True)
     parts = []

@@ -145,3 +145,19 @@ def test_a_chunk_split_for_two_loaders_keeps_every_line_whole(tmp_path: Path) ->
     texts = [p.read_text(encoding="utf-8") for p in pieces]
     assert all(t.endswith(" .\n") for t in texts) and "".join(texts) == "".join(lines)
     assert abs(texts[0].count("\n") - texts[1].count("\n")) < 50
+
+
+def test_the_parent_takes_back_jobs_no_worker_has_started() -> None:
+    """Jobs a worker has not started are done by the parent (from the last one), and
+    every result comes back in order whoever did it."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    from kg.pipeline import _DocumentJobs
+
+    args = [(range(k * 300_000),) for k in range(12)]
+    with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as pool:
+        jobs = _DocumentJobs(pool, sum, args)
+        jobs.help()
+        assert jobs.results() == [sum(*a) for a in args]
+    assert jobs.taken and max(jobs.taken) == len(args) - 1

@@ -74,14 +74,15 @@ class GraphOutput:
         self.written[part.doc_id] = part.sentences
         return part
 
-    def collect(self, futures: list) -> None:
-        """Append the workers' parts in document order as they finish, in a thread, so
-        they load into the store while relations are found."""
+    def collect(self, jobs) -> None:
+        """Append the documents' parts (`jobs.result(i)`, from the workers) in document
+        order as they finish, in a thread, so they load into the store while relations
+        are found."""
 
         def run() -> None:
             try:
-                for f in futures:
-                    part = f.result()
+                for i in range(len(jobs)):
+                    part = jobs.result(i)
                     self.parts.append(Path(part.quads_path), Path(part.triples_path), part.quads, part.triples)
                     self.written[part.doc_id] = part.sentences
                     self._collected.append(part)
