@@ -29,7 +29,7 @@ def turtle_prefixes() -> dict[str, str]:
 class GraphOutput:
     """The graph of a build, written as the stages finish.
 
-    Quads go to N-Quads chunks that a background thread bulk-loads into a new store;
+    Quads go to N-Quads chunks that background threads bulk-load into a new store;
     the union goes to N-Triples files that become graph.ttl at the end. Nothing of the
     graph is held in memory, and the store load overlaps the Python stages.
 

@@ -35,7 +35,7 @@ UNION = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {DISTINCT_TRIPLES} }}"
 
 
 class StoreLoader:
-    """Loads N-Quads chunks into a new store in a background thread, then puts it in place.
+    """Loads N-Quads chunks into a new store in background threads, then puts it in place.
 
     Oxigraph's bulk loader runs in Rust and releases the GIL, so chunks load on other
     cores while Python builds the rest of the graph; one bulk load per chunk keeps its
