@@ -285,5 +285,5 @@ def write_statements(
         g = ds.graph(doc_graph_iri(doc_id))
         for i in sorted(indices):
             add_sentence(g, doc, doc.sentences[i])
-        written[doc_id] |= indices
+        written.setdefault(doc_id, set()).update(indices)
     add_observations(ds, observations or [])
