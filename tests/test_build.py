@@ -127,3 +127,23 @@ def test_industries_co_mentions_coordinates_programmes(sample_build: Path) -> No
     points = {r["label"]: r["wkt"] for r in rows(sample_build, "places-with-coordinates")}
     assert points["吉林市"].startswith("POINT(126.5")
     assert any("一主六双" in p for p in column(sample_build, "programmes-by-section", "programme"))
+
+
+def test_statements_on_their_own_write_every_evidence_sentence(sample_report, tmp_path: Path) -> None:
+    """Without document parts written before, the statements still carry the sentences
+    their evidence points to (each once), so the provenance chain is never broken."""
+    from kg.graph.build import sentence_iri, write_statements
+    from kg.graph.sink import QuadSink
+
+    sink = QuadSink(tmp_path / "q.nq", tmp_path / "t.nt")
+    written: dict[str, set[int]] = {}
+    rep = sample_report
+    write_statements(sink, rep.documents, rep.relations, rep.observations, written)
+    sink.close()
+    text = (tmp_path / "t.nt").read_text(encoding="utf-8")
+    wanted = {(ev.doc_id, ev.sentence) for r in rep.relations for ev in r.evidence if ev.doc_id}
+    wanted |= {(ev.doc_id, ev.sentence) for o in rep.observations for ev in o.evidence}
+    assert wanted and {(d, k) for d, ks in written.items() for k in ks} == wanted
+    typed = [line for line in text.splitlines() if line.endswith("<https://w3id.org/policykg/ontology#Sentence> .")]
+    assert len(typed) == len(wanted)
+    assert all(f"{sentence_iri(d, k)} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type>" in text for d, k in wanted)
