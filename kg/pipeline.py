@@ -181,8 +181,8 @@ def _submit_parts(report: BuildReport, pool, cache, keys: dict[Path, str], input
 def _finish_parts(report: BuildReport, inputs, submitted) -> list:
     """Every document's part (figures, and its graph part when a graph is written), in
     document order: from the workers, or made here."""
-    from kg.graph.parts import DocumentPart
-    from kg.measure.extract import measure_document, with_entities
+    from kg.graph.parts import make_part
+    from kg.measure.extract import with_entities
 
     if submitted is not None:
         table, jobs = submitted
@@ -197,7 +197,7 @@ def _finish_parts(report: BuildReport, inputs, submitted) -> list:
         if report.output is not None:
             parts.append(report.output.write_part(doc, region, occurrences))
         else:
-            parts.append(DocumentPart(doc.id, measure_document(doc, region, occurrences)))
+            parts.append(make_part(doc, region, occurrences))
     if report.output is not None:
         report.output.parts.flush()  # all parts: they load while the statements are written
     return parts
@@ -314,13 +314,9 @@ def write_build(report: BuildReport, out_dir: Path) -> BuildReport:
     try:
         with report.stage("graph"):
             if output is None:  # records from `extract()` without a graph: all of it now
-                from kg.measure.extract import document_inputs, with_entities
-
                 output = GraphOutput(out_dir)
                 output.entities(report)
-                inputs = document_inputs(report.documents, report.entities)
-                for doc in report.documents:
-                    output.write_part(doc, *with_entities(report.entities, *inputs[doc.id]))
+                output.documents(report)
             output.statements(report)
     except BaseException:
         if output is not None:

@@ -147,3 +147,15 @@ def test_statements_on_their_own_write_every_evidence_sentence(sample_report, tm
     typed = [line for line in text.splitlines() if line.endswith("<https://w3id.org/policykg/ontology#Sentence> .")]
     assert len(typed) == len(wanted)
     assert all(f"{sentence_iri(d, k)} <http://www.w3.org/1999/02/22-rdf-syntax-ns#type>" in text for d, k in wanted)
+
+
+def test_records_of_extract_then_write_build_give_the_built_graph(sample_build: Path, tmp_path: Path) -> None:
+    """`extract()` without a graph, then `write_build`: the same quads as `kg build`."""
+    import pyoxigraph as ox
+
+    from kg.pipeline import CORPUS, extract, write_build
+
+    report = write_build(extract([CORPUS]), tmp_path / "later")
+    later = {str(q) for q in ox.Store.read_only(str(tmp_path / "later" / "store"))}
+    built = {str(q) for q in ox.Store.read_only(str(sample_build / "store"))}
+    assert report.triples > 20000 and later == built

@@ -66,11 +66,23 @@ class GraphOutput:
         write_entities(self.sink, report.entities)
         self.sink.flush()  # loads while relations and figures are found
 
-    def write_part(self, doc, region, occurrences):
-        """A document's part, found and written here (no workers); returns its figures."""
-        from kg.graph.parts import measure_and_write
+    def documents(self, report) -> None:
+        """Every document's part from records whose figures are already found (a report
+        of `extract()` without a graph); their evidence sentences come with the statements."""
+        from kg.graph.build import write_document
+        from kg.graph.parts import region_term
+        from kg.measure.extract import document_inputs, with_entities
 
-        part = measure_and_write(doc, region, occurrences, self.parts)
+        inputs = document_inputs(report.documents, report.entities)
+        for doc in report.documents:
+            region, occurrences = with_entities(report.entities, *inputs[doc.id])
+            self.written[doc.id] = write_document(self.parts, doc, region_term(region), occurrences, [])
+
+    def write_part(self, doc, region, occurrences):
+        """A document's part, found and written here (no workers); returns it."""
+        from kg.graph.parts import make_part
+
+        part = make_part(doc, region, occurrences, self.parts)
         self.written[part.doc_id] = part.sentences
         return part
 
@@ -129,13 +141,13 @@ class GraphOutput:
         """
         from itertools import chain
 
-        from kg.graph.store import ntriples_file, turtle_file, write_turtle
+        from kg.graph.store import turtle_file, write_turtle
 
         graph_path = self.out_dir / "graph.ttl"
         triples = self.sink.union_count + self.parts.union_count
         try:
             if triples <= COMPACT_LIMIT:
-                both = chain(turtle_file(self.union), ntriples_file(self.parts_union))
+                both = chain(turtle_file(self.union), turtle_file(self.parts_union))
                 write_turtle(both, graph_path, turtle_prefixes())
             else:
                 with self.union.open("ab") as out, self.parts_union.open("rb") as parts:

@@ -35,33 +35,35 @@ def region_term(region: Entity | None) -> str | None:
     return f"<{region.iri}>" if region is not None else None
 
 
-def measure_and_write(doc: Document, region: Entity | None, occurrences, sink) -> DocumentPart:
-    """Figures of `doc`, and its part of the graph written into `sink`."""
+def make_part(doc: Document, region: Entity | None, occurrences, sink=None) -> DocumentPart:
+    """Figures of `doc` and, with a `sink`, its part of the graph written into it."""
     from kg.graph.build import write_document
     from kg.measure.extract import measure_document
 
     observations = measure_document(doc, region, occurrences)
+    if sink is None:
+        return DocumentPart(doc.id, observations)
     sentences = write_document(sink, doc, region_term(region), occurrences, observations)
     return DocumentPart(doc.id, observations, sentences)
 
 
 def part_in_worker(entry: str, table: str, region: int | None, indexed, part_dir: str | None) -> DocumentPart:
-    """`measure_and_write` in a worker: the document from its cache entry, the entities
-    from the build's entity table, the part into two files in `part_dir` (with no
-    `part_dir`, figures only)."""
+    """`make_part` in a worker: the document from its cache entry, the entities from the
+    build's entity table, the part into two files in `part_dir` (with no `part_dir`,
+    figures only)."""
     import pickle
 
     from kg.graph.sink import QuadSink
-    from kg.measure.extract import measure_document, read_entity_table, with_entities
+    from kg.measure.extract import read_entity_table, with_entities
 
     doc, _ = pickle.loads(Path(entry).read_bytes())
     region_entity, occurrences = with_entities(read_entity_table(table, Path(table).stat().st_mtime), region, indexed)
     if part_dir is None:
-        return DocumentPart(doc.id, measure_document(doc, region_entity, occurrences))
+        return make_part(doc, region_entity, occurrences)
     base = Path(part_dir) / doc.id
     sink = QuadSink(base.with_suffix(".nq"), base.with_suffix(".nt"))
     try:
-        part = measure_and_write(doc, region_entity, occurrences, sink)
+        part = make_part(doc, region_entity, occurrences, sink)
     finally:
         sink.close()
     part.quads_path, part.triples_path = str(sink.path), str(base.with_suffix(".nt"))

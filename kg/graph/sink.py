@@ -137,21 +137,21 @@ class QuadSink:
         if union and self.triples is not None:
             self.triples.write(" .\n".join(triples) + " .\n")
             self.union_count += len(triples)
-        self.count += len(triples)
-        self.in_chunk += len(triples)
-        if self.on_chunk is not None and self.in_chunk >= self.chunk_quads:
-            self.flush()
+        self._wrote(len(triples))
 
     def append(self, quads: Path, triples: Path, quad_count: int, triple_count: int) -> None:
-        """Another sink's files (a document part from a worker), appended and removed."""
-        self.quads.write(quads.read_text(encoding="utf-8"))
+        """Another sink's files (a document part from a worker), appended as bytes and removed."""
+        _copy_bytes(quads, self.quads)
         if self.triples is not None:
-            self.triples.write(triples.read_text(encoding="utf-8"))
+            _copy_bytes(triples, self.triples)
             self.union_count += triple_count
         quads.unlink(missing_ok=True)
         triples.unlink(missing_ok=True)
-        self.count += quad_count
-        self.in_chunk += quad_count
+        self._wrote(quad_count)
+
+    def _wrote(self, quads: int) -> None:
+        self.count += quads
+        self.in_chunk += quads
         if self.on_chunk is not None and self.in_chunk >= self.chunk_quads:
             self.flush()
 
@@ -177,6 +177,15 @@ class QuadSink:
             self._chunk_path(self.chunks).unlink(missing_ok=True)
         if self.triples is not None:
             self.triples.close()
+
+
+def _copy_bytes(src: Path, text_file) -> None:
+    """`src` appended to an open text file without decoding it (both are UTF-8)."""
+    import shutil
+
+    text_file.flush()
+    with src.open("rb") as f:
+        shutil.copyfileobj(f, text_file.buffer, 1 << 20)
 
 
 def _split_lines(path: Path, pieces: int) -> list[Path]:

@@ -129,15 +129,8 @@ def write_turtle(triples, path: Path, prefixes: dict[str, str]) -> int:
     return count
 
 
-def ntriples_file(path: Path):
-    """The triples of an N-Triples file, parsed as they are read."""
-    import pyoxigraph as ox
-
-    return ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES)
-
-
 def turtle_file(path: Path):
-    """The triples of a Turtle (or N-Triples) file, parsed as they are read."""
+    """The triples of a Turtle file (N-Triples is Turtle too), parsed as they are read."""
     import pyoxigraph as ox
 
     return ox.parse(path=str(path), format=ox.RdfFormat.TURTLE)

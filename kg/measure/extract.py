@@ -353,12 +353,6 @@ Occurrences = dict[int, list[tuple[int, int, Entity]]]  # sentence index → (st
 Indexed = dict[int, list[tuple[int, int, int]]]  # the same with the entity's index in the entity list
 
 
-def measure(docs: list[Document], entities: list[Entity]) -> list[Observation]:
-    """Observations of every document; a fact stated twice is one observation."""
-    inputs = document_inputs(docs, entities)
-    return merge_observations(docs, [measure_document(doc, *with_entities(entities, *inputs[doc.id])) for doc in docs])
-
-
 def document_inputs(docs: list[Document], entities: list[Entity]) -> dict[str, tuple[int | None, Indexed]]:
     """What the figures of one document depend on besides its text: its region's entity
     and the entities that occur in each of its sentences, as indices into `entities`

@@ -73,14 +73,17 @@ def _candidate_tags(n: int, cands: list[Candidate]) -> dict[int, set[str]]:
     return tags
 
 
+QUOTE_OPENERS, QUOTE_CLOSERS = "“「『", "”」』"  # the quote-depth attribute (q)
+
+
 def _quote_depths(text: str) -> list[str]:
     out = []
     depth = "0"
     for c in text:
-        if c in "“「『":
+        if c in QUOTE_OPENERS:
             depth = "1"
         out.append(depth)
-        if c in "”」』":
+        if c in QUOTE_CLOSERS:
             depth = "0"
     return out
 

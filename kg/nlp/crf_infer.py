@@ -18,15 +18,15 @@ from pathlib import Path
 
 import numpy as np
 
-from kg.nlp.crf import _kind
+from kg.nlp.crf import QUOTE_CLOSERS, QUOTE_OPENERS, _kind
 
 UNIGRAMS = {"c0": 0, "c-1": -1, "c+1": 1, "c-2": -2, "c+2": 2}
 BIGRAMS = {"c-1c0": (-1, 0), "c0c+1": (0, 1), "c-2c-1": (-2, -1), "c+1c+2": (1, 2), "c-1c+1": (-1, 1)}
 START, END = "<s>", "</s>"  # padding tokens of the character templates
 KINDS = "#HDLQSP"  # "#": outside the text
 POSITIONS = "BMES"  # of a character in its word
-OPENING = np.array([ord(c) for c in "“「『"])
-CLOSING = np.array([ord(c) for c in "”」』"])
+OPENING = np.array([ord(c) for c in QUOTE_OPENERS])
+CLOSING = np.array([ord(c) for c in QUOTE_CLOSERS])
 
 
 def _split_pair(value: str) -> tuple[str, str] | None:
@@ -127,7 +127,6 @@ class CompiledCrf:
             )
         self.W = rows.done()
         self._kinds: dict[int, int] = {}
-        self._key_tags: dict[str, tuple[str, str, str]] = {}
 
     def _word_row(self, h: int, column: int) -> int:
         i = int(np.searchsorted(self.word_hashes, np.uint64(h)))

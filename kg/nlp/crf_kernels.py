@@ -4,8 +4,8 @@ paragraphs, and the sum of attribute weights per character.
 In numpy, Viterbi is one step per character of the longest paragraph of a batch, each
 step a few array operations of a few hundred numbers: the cost per call, not the
 arithmetic, was the time (half of the CRF's). Here each paragraph is one loop of plain
-arithmetic. The additions are done in the order numpy did them and ties go to the
-first best label, as crfsuite does, so the tags are the same (tests/test_nlp.py).
+arithmetic. Ties go to the first best label, as crfsuite does, and the tags are the same
+as crfsuite's (tests/test_nlp.py).
 
 Compiled code is cached beside this file (numba's `cache=True`), so a process after
 the first loads it instead of compiling it again.
