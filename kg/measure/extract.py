@@ -15,7 +15,7 @@ from collections import defaultdict
 from functools import cache, lru_cache
 from pathlib import Path
 
-from kg.measure.numbers import Figure, find_figures, vocab
+from kg.measure.numbers import NUMERALS, Figure, find_figures, vocab
 from kg.measure.registry import canonical_indicator
 from kg.records import Document, Entity, Evidence, Observation
 
@@ -93,7 +93,7 @@ def _year_of(sentence: str, upto: int, default: int | None, status: str, doc: Do
 def _may_state_a_figure() -> tuple[re.Pattern, re.Pattern]:
     """What every figure (`find_figures`: a digit, a Chinese numeral, 一半) or rank
     (`rank_pattern`) needs somewhere in its sentence; four sentences in ten have neither."""
-    return re.compile(r"[\d一二两三四五六七八九十百千半]"), re.compile(vocab()["rank_pattern"])
+    return re.compile(rf"[\d{NUMERALS}半]"), re.compile(vocab()["rank_pattern"])
 
 
 class ObservationExtractor:

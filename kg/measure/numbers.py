@@ -46,11 +46,14 @@ class Figure:
     upper: float | None = None  # a range 6%—7% keeps its upper bound here
 
 
+NUMERALS = "一二两三四五六七八九十百千"  # Chinese numerals a figure can be written in
+
+
 @lru_cache(maxsize=1)
 def figure_re() -> re.Pattern:
     v = vocab()
     units = "|".join(re.escape(u) for u in v["units"])
-    num = r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千]+(?:点[一二三四五六七八九〇零]+)?)"
+    num = rf"(?:\d+(?:\.\d+)?|[{NUMERALS}]+(?:点[一二三四五六七八九〇零]+)?)"
     return re.compile(
         rf"(?P<v>{num})(?P<approx>余|多)?(?P<mag>[万亿]?)(?P<u>{units})?(?:\s*(?:[-—~～至到])\s*(?P<v2>{num})(?P=mag)?(?P=u)?)?"
         rf"(?P<u2>{units})?"
