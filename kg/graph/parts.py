@@ -32,7 +32,9 @@ class DocumentPart:
 
 
 def region_term(region: Entity | None) -> str | None:
-    return f"<{region.iri}>" if region is not None else None
+    from kg.graph.sink import iri
+
+    return iri(region.iri) if region is not None else None
 
 
 def make_part(doc: Document, region: Entity | None, occurrences, sink=None) -> DocumentPart:

@@ -126,7 +126,6 @@ class CompiledCrf:
                 rows.stack([by_template[k][t]]) if t in by_template.get(k, {}) else 0 for k in ("r", "r+1", "r-1")
             )
         self.W = rows.done()
-        self._kinds: dict[int, int] = {}
 
     def _word_row(self, h: int, column: int) -> int:
         i = int(np.searchsorted(self.word_hashes, np.uint64(h)))
@@ -136,11 +135,7 @@ class CompiledCrf:
     def _kind_of(self, codepoints: np.ndarray) -> np.ndarray:
         """KINDS index of each character (never 0, which is outside the text)."""
         uniq, inverse = np.unique(codepoints, return_inverse=True)
-        kinds = self._kinds
-        for c in uniq.tolist():
-            if c not in kinds:
-                kinds[c] = KINDS.index(_kind(chr(c)))
-        return np.array([kinds[c] for c in uniq.tolist()], dtype=np.int64)[inverse]
+        return np.array([KINDS.index(_kind(chr(c))) for c in uniq.tolist()], dtype=np.int64)[inverse]
 
     def _rule_entries(self, bases: np.ndarray, paragraphs) -> tuple[np.ndarray, np.ndarray]:
         """(character, row) of the rule-candidate attributes (r, r+1, r-1 of
