@@ -148,15 +148,17 @@ def _is_ascii_alnum(ch: str) -> bool:
 
 
 _NFKC: dict[str, str] = {}  # character → its NFKC form, filled as characters are met
-_SPACES_OR_INVISIBLE = re.compile("[^\\S\n]+|[\u200b\ufeff\u00ad]")
+INVISIBLE = "\u200b\ufeff\u00ad"  # zero-width space, BOM, soft hyphen: dropped
+_SPACES_OR_INVISIBLE = re.compile(f"[^\\S\n]+|[{INVISIBLE}]")
 
 
 def _nfkc_each(text: str, offsets: list[int]) -> tuple[str, list[int]]:
     """NFKC of each character on its own (not of the text: that would compose across
     characters); a character that becomes several keeps its offset for each."""
-    for ch in set(text) - _NFKC.keys():
+    chars = set(text)
+    for ch in chars - _NFKC.keys():
         _NFKC[ch] = unicodedata.normalize("NFKC", ch)
-    changed = {ch: _NFKC[ch] for ch in set(text) if _NFKC[ch] != ch}
+    changed = {ch: _NFKC[ch] for ch in chars if _NFKC[ch] != ch}
     if not changed:
         return text, offsets
     if all(len(v) == 1 for v in changed.values()):
@@ -189,7 +191,7 @@ def _normalise(text: str, offsets: list[int]) -> tuple[str, list[int]]:
             out.extend(offsets[pos : m.start()])
             left = text[m.start() - 1]
         pos = m.end()
-        if m.group()[0] in "\u200b\ufeff\u00ad":
+        if m.group()[0] in INVISIBLE:
             continue
         right = text[m.end()] if m.end() < len(text) else ""
         if _is_ascii_alnum(left) and _is_ascii_alnum(right):
