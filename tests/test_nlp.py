@@ -66,7 +66,7 @@ def test_compiled_crf_gives_crfsuites_tags() -> None:
     import pycrfsuite
 
     from kg.nlp.components import CANDS, token_starts, word_hashes
-    from kg.nlp.crf import MODELS, features
+    from kg.nlp.crf import MODELS, decode_bio, features
     from kg.nlp.crf_infer import CompiledCrf
     from kg.pipeline import CORPUS
 
@@ -87,6 +87,7 @@ def test_compiled_crf_gives_crfsuites_tags() -> None:
         assert compiled.tag(compiled.emissions(items)) == expected, path.name
         with_hashes = [(*item, h) for item, h in zip(items, hashes)]
         assert compiled.tag(compiled.emissions(with_hashes)) == expected, path.name
+        assert compiled.spans(with_hashes) == [decode_bio(i[0], t) for i, t in zip(items, expected)], path.name
         tagged += sum(t != "O" for tags in expected for t in tags)
     assert tagged > 5000
 
@@ -97,7 +98,7 @@ def test_compiled_crf_on_spaces_quotes_and_rare_characters() -> None:
     import pycrfsuite
 
     from kg.nlp.components import CANDS, token_starts, word_hashes
-    from kg.nlp.crf import MODELS, features
+    from kg.nlp.crf import MODELS, decode_bio, features
     from kg.nlp.crf_infer import CompiledCrf
 
     nlp = load()
@@ -120,3 +121,33 @@ def test_compiled_crf_on_spaces_quotes_and_rare_characters() -> None:
     expected = [reference.tag(features(*item)) for item in items]
     assert compiled.tag(compiled.emissions(items)) == expected
     assert compiled.tag(compiled.emissions([(*i, h) for i, h in zip(items, hashes)])) == expected
+    assert compiled.spans(items) == [decode_bio(i[0], t) for i, t in zip(items, expected)]
+
+
+def test_compiled_decoding_is_decode_bio() -> None:
+    """Random label paths, stray I- tags, changes of class inside a span, one-character
+    and Latin-only spans: the compiled decoder gives decode_bio's spans."""
+    import random
+
+    import numpy as np
+
+    from kg.nlp.crf import decode_bio
+    from kg.nlp.crf_kernels import bio_spans
+
+    labels = ["O", "B-Place", "I-Place", "B-Project", "I-Project", "E-Project"]
+    kinds = np.array([0, 1, 2, 1, 2, 3])
+    classes = sorted({x[2:] for x in labels})
+    cls = np.array([classes.index(x[2:]) for x in labels])
+    rng = random.Random(7)
+    texts = ["".join(rng.choice("吉林省AB1，") for _ in range(rng.randint(0, 40))) for _ in range(300)]
+    paths = [[rng.randrange(len(labels)) for _ in t] for t in texts]
+    bounds = np.cumsum([0] + [len(t) for t in texts])
+    cps = np.array([ord(c) for c in "".join(texts)], dtype=np.int64)
+    han = np.concatenate(([0], np.cumsum((cps >= 0x4E00) & (cps <= 0x9FFF))))
+    found = bio_spans(np.array([y for p in paths for y in p], dtype=np.int64), bounds, kinds, cls, han)
+    got: list[list] = [[] for _ in texts]
+    for k, s, e, c in found.tolist():
+        got[k].append((s, e, classes[c]))
+    expected = [decode_bio(t, [labels[y] for y in p]) for t, p in zip(texts, paths)]
+    assert got == expected
+    assert sum(map(len, expected)) > 100

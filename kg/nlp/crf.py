@@ -179,10 +179,9 @@ class CrfTagger:
         if self.model is None:
             return [[] for _ in paragraphs]
         todo = [k for k, p in enumerate(paragraphs) if p[0]]
-        tags = self.model.tag(self.model.emissions([paragraphs[k] for k in todo]))
         out: list[list[tuple[int, int, str]]] = [[] for _ in paragraphs]
-        for k, t in zip(todo, tags):
-            out[k] = decode_bio(paragraphs[k][0], t)
+        for k, spans in zip(todo, self.model.spans([paragraphs[k] for k in todo])):
+            out[k] = spans
         return out
 
 
