@@ -275,7 +275,6 @@ class CompiledCrf:
         labels = self.labels
         return [[labels[y] for y in path[bounds[k] : bounds[k + 1]]] for k in range(len(bounds) - 1)]
 
-
     def spans(self, paragraphs: list[tuple]) -> list[list[tuple[int, int, str]]]:
         """The (start, end, class) spans of each paragraph: `tag` then
         `kg.nlp.crf.decode_bio`, decoded by a compiled loop instead of one string per

@@ -85,9 +85,7 @@ def sum_rows(
 
 
 @njit(cache=True, nogil=True)
-def bio_spans(
-    path: np.ndarray, bounds: np.ndarray, kind: np.ndarray, cls: np.ndarray, han: np.ndarray
-) -> np.ndarray:
+def bio_spans(path: np.ndarray, bounds: np.ndarray, kind: np.ndarray, cls: np.ndarray, han: np.ndarray) -> np.ndarray:
     """The spans of a label path as rows (paragraph, start, end, class), offsets within
     the paragraph: `kg.nlp.crf.decode_bio` over every paragraph at once.
 
