@@ -151,3 +151,42 @@ def test_compiled_decoding_is_decode_bio() -> None:
     expected = [decode_bio(t, [labels[y] for y in p]) for t, p in zip(texts, paths)]
     assert got == expected
     assert sum(map(len, expected)) > 100
+
+
+def test_trie_finds_the_longest_words_left_to_right() -> None:
+    """The compiled trie scan: the longest word at each position, no overlaps, the scan
+    going on after a word; the same as a plain scan over random words and texts (astral
+    characters, one-character words, words that are prefixes of others)."""
+    import random
+
+    from kg.nlp.rules import Trie
+
+    trie = Trie({"吉林": "Place", "吉林省": "Place", "吉林化纤": "Enterprise", "长春": "Place", "林省": "X"})
+    assert trie.scan("吉林省长春市吉林化纤集团吉林") == [
+        (0, 3, "Place"),
+        (3, 5, "Place"),
+        (6, 10, "Enterprise"),
+        (12, 14, "Place"),
+    ]
+    assert trie.scan("") == [] and Trie({}).scan("吉林") == []
+
+    def plain_scan(words: dict[str, str], text: str) -> list[tuple[int, int, str]]:
+        out, i = [], 0
+        while i < len(text):
+            best = max((w for w in words if text.startswith(w, i)), key=len, default=None)
+            if best is None:
+                i += 1
+            else:
+                out.append((i, i + len(best), words[best]))
+                i += len(best)
+        return out
+
+    rng = random.Random(3)
+    alphabet = "吉林长春省市化纤A𠀋"
+    for _ in range(300):
+        words = {
+            "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 5))): rng.choice("XYZ")
+            for _ in range(rng.randint(0, 30))
+        }
+        text = "".join(rng.choice(alphabet + "，\n ") for _ in range(rng.randint(0, 80)))
+        assert Trie(words).scan(text) == plain_scan(words, text)

@@ -117,3 +117,49 @@ def bio_spans(path: np.ndarray, bounds: np.ndarray, kind: np.ndarray, cls: np.nd
                 start = i
                 label = t_cls
     return out[:count]
+
+
+@njit(cache=True, nogil=True)
+def trie_scan(
+    text: np.ndarray, first: np.ndarray, chars: np.ndarray, nodes: np.ndarray, values: np.ndarray
+) -> np.ndarray:
+    """Longest dictionary words, left to right, not overlapping: rows (start, end, value).
+
+    The trie is in arrays: the children of node k are chars[first[k]:first[k + 1]]
+    (sorted code points) leading to nodes[…]; values[k] is the word's value id, or -1.
+    """
+    out = np.empty((len(text), 3), dtype=np.int64)
+    count = 0
+    n = len(text)
+    i = 0
+    while i < n:
+        node = 0
+        j = i
+        best_end = -1
+        best_value = -1
+        while j < n:
+            lo = first[node]
+            hi = first[node + 1]
+            c = text[j]
+            while lo < hi:  # binary search of the character among the node's children
+                mid = (lo + hi) // 2
+                if chars[mid] < c:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            if lo == first[node + 1] or chars[lo] != c:
+                break
+            node = nodes[lo]
+            j += 1
+            if values[node] >= 0:
+                best_end = j
+                best_value = values[node]
+        if best_end > 0:
+            out[count, 0] = i
+            out[count, 1] = best_end
+            out[count, 2] = best_value
+            count += 1
+            i = best_end
+        else:
+            i += 1
+    return out[:count]

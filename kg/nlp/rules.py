@@ -46,35 +46,55 @@ def read_words(path: Path) -> set[str]:
 
 
 class Trie:
-    """Longest-match dictionary scan over characters."""
+    """Longest-match dictionary scan over characters.
+
+    The trie is kept as arrays and scanned by a compiled loop (`kg.nlp.crf_kernels.
+    trie_scan`): a scan in Python took a loop step per character of every paragraph,
+    twice (places and enterprises).
+    """
 
     def __init__(self, words: dict[str, str]) -> None:
-        self.root: dict = {}
+        import numpy as np
+
+        children: list[dict[str, int]] = [{}]
+        value_of: dict[int, int] = {}
+        self.values: list[str] = []
+        ids: dict[str, int] = {}
         for w, value in words.items():
-            node = self.root
+            node = 0
             for ch in w:
-                node = node.setdefault(ch, {})
-            node["\0"] = value
+                nxt = children[node].get(ch)
+                if nxt is None:
+                    nxt = children[node][ch] = len(children)
+                    children.append({})
+                node = nxt
+            if value not in ids:
+                ids[value] = len(self.values)
+                self.values.append(value)
+            value_of[node] = ids[value]
+        first, chars, nodes = [0], [], []
+        for kids in children:
+            for ch, k in sorted(kids.items(), key=lambda kv: ord(kv[0])):
+                chars.append(ord(ch))
+                nodes.append(k)
+            first.append(len(chars))
+        self.arrays = (
+            np.array(first, dtype=np.int64),
+            np.array(chars, dtype=np.int64),
+            np.array(nodes, dtype=np.int64),
+            np.array([value_of.get(k, -1) for k in range(len(children))], dtype=np.int64),
+        )
 
     def scan(self, text: str) -> list[tuple[int, int, str]]:
-        out = []
-        n = len(text)
-        i = 0
-        while i < n:
-            node = self.root
-            j = i
-            best = None
-            while j < n and text[j] in node:
-                node = node[text[j]]
-                j += 1
-                if "\0" in node:
-                    best = (i, j, node["\0"])
-            if best:
-                out.append(best)
-                i = best[1]
-            else:
-                i += 1
-        return out
+        import numpy as np
+
+        from kg.nlp.crf_kernels import trie_scan
+
+        if not text:
+            return []
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+        values = self.values
+        return [(s, e, values[v]) for s, e, v in trie_scan(codes, *self.arrays).tolist()]
 
 
 def quoted_spans(text: str) -> list[tuple[int, int]]:
