@@ -23,6 +23,18 @@ CLAUSE_SPLIT = re.compile(r"[，,；;：:。！？!?]")
 YEAR = re.compile(r"(?:^|到|至|在|截至|截止|于)(20\d{2})年")
 NAME_CLASSES = {"Project", "Programme", "Product", "Organization", "Enterprise", "Industry"}
 AREA_CLASSES = {"Enterprise", "Project", "Place"}
+# the patterns of the clause logic, compiled once (a call of re.search with a pattern
+# string looks it up in re's cache every time)
+SHARE_VERB = re.compile(r"(?:提升|提高|增)[到至]|达到|稳定在|保持在|控制在")
+COMPARED = re.compile(r"(高于|低于|快于|慢于)(全国|全省|东北|平均)")
+COMPARED_WITH = re.compile(r"(高于|低于|快于|慢于)(全国|全省|东北)?")
+LEADING_TIME = re.compile(r"^(?:20\d{2}年|今年|去年|上年|年内|目前)")
+COUNTED_OBJECT = re.compile(r"(?:\d+[A-Za-z]|[^，,；;。、等和及的0-9])[^，,；;。、等和及的\d]{1,15}")
+OBJECT_START = re.compile(r"[\u4e00-\u9fffA-Za-z“]|\d+[A-Za-z]")
+FIGURE_LIKE = re.compile(r"\d+(?:\.\d+)?(?:%|(?=[\u4e00-\u9fff]))")
+ORDINAL_NOUNS = set("批届次期代章条款")
+HAN = re.compile(r"[\u4e00-\u9fff]")
+LIST_MARK = re.compile(r"[、和及与]")
 
 
 @cache
@@ -67,7 +79,7 @@ def _measure(prefix: str, indicator: str, unit: str) -> str:
         tail = prefix[-6:]
         if any(w in indicator for w in ("涨幅", "增速", "增幅")):
             return "growth"
-        if re.search(r"(?:提升|提高|增)[到至]|达到|稳定在|保持在|控制在", tail):
+        if SHARE_VERB.search(tail):
             return "share"
         if any(w in tail for w in v["growth_words"] + v["decline_words"]):
             return "growth"
@@ -128,12 +140,17 @@ class ObservationExtractor:
         numeral, rank = _may_state_a_figure()
         for sent in self.doc.sentences:
             # no numeral and no rank word (首位): no figure, whatever the clauses say
-            if numeral.search(sent.text) or rank.search(sent.text):
-                out.extend(self._sentence(sent))
+            has_numeral, has_rank = numeral.search(sent.text), rank.search(sent.text)
+            if has_numeral or has_rank:
+                out.extend(self._sentence(sent, has_numeral is not None, has_rank is not None))
         return out
 
-    def _sentence(self, sent) -> list[Observation]:
+    def _sentence(self, sent, has_numeral: bool = True, has_rank: bool = True) -> list[Observation]:
+        """The sentence's observations; `has_numeral` and `has_rank` say whether its text
+        has a numeral and a rank at all (a clause's match is a match in the sentence),
+        so that the clauses are not searched for what the sentence lacks."""
         v = self.v
+        numeral = _may_state_a_figure()[0]
         status = "target" if sent.section in ("plan", "targets") else "actual"
         if status == "actual" and any(w in sent.text for w in ("力争", "确保", "预计")):
             status = "target"
@@ -143,7 +160,7 @@ class ObservationExtractor:
         last_names: list[str] = []
         results: list[Observation] = []
         for cstart, clause in _clauses(sent.text):
-            figures = find_figures(clause)
+            figures = find_figures(clause) if has_numeral and numeral.search(clause) else []
             if not figures:
                 # 粮食产量再创历史新高,达到837.3亿斤: a clause without a figure can name the indicator
                 carried = _named_indicator(clause) or carried
@@ -191,20 +208,21 @@ class ObservationExtractor:
                 value = fig.value
                 if measure == "growth" and any(w in prefix[-4:] for w in v["decline_words"]):
                     value = -value
-                if re.search(r"(高于|低于|快于|慢于)(全国|全省|东北|平均)", prefix):
-                    indicator = carried + "增速" + re.search(r"(高于|低于|快于|慢于)(全国|全省|东北)?", prefix).group(0)
+                if COMPARED.search(prefix):
+                    indicator = carried + "增速" + COMPARED_WITH.search(prefix).group(0)
                 elif measure == "level" and prefix.rstrip().endswith("增加"):
                     indicator += "增加量"
                 period = _year_of(sent.text, cstart + fig.start, default_period, status, self.doc)
                 results.append(self._obs(area, indicator, period, value, fig, measure, status, sent, cstart))
-            results.extend(self._ranks(clause, cstart, sent, carried, area, status, default_period))
+            if has_rank:
+                results.extend(self._ranks(clause, cstart, sent, carried, area, status, default_period))
         return [o for o in results if o is not None]
 
     def _indicator(self, prefix: str, clause: str, fig: Figure) -> tuple[str, int]:
         """(indicator, end of the words it used): before the figure, or verb + object after it."""
         v = self.v
         p = _strip_words(prefix.strip(), "leading_noise", leading=True)
-        p = re.sub(r"^(?:20\d{2}年|今年|去年|上年|年内|目前)", "", p)
+        p = LEADING_TIME.sub("", p)
         p = _strip_words(p, "leading_noise", leading=True)
         verbs, any_verb = _longest_first("object_verbs")
         verb = next((w for w in verbs if p.endswith(w)), "") if p.endswith(any_verb) else ""
@@ -212,16 +230,15 @@ class ObservationExtractor:
         if self.region_prefix is not None:
             core = self.region_prefix.sub("", core)
         after = clause[fig.end :]
-        m = re.match(r"(?:\d+[A-Za-z]|[^，,；;。、等和及的0-9])[^，,；;。、等和及的\d]{1,15}", after)
+        m = COUNTED_OBJECT.match(after)
         obj = _strip_words(m.group(0), "trailing_verbs", leading=False) if m else ""
         counted = fig.unit in v["count_units"] and not fig.qualifier
-        if obj and re.match(r"[\u4e00-\u9fffA-Za-z“]|\d+[A-Za-z]", obj) and (verb or len(core) < 2 or counted):
+        if obj and OBJECT_START.match(obj) and (verb or len(core) < 2 or counted):
             # 新建3000个5G基站, 、70个专项方案: the thing counted follows the figure
             return canonical_indicator((verb if verb else "") + obj), fig.end + m.end()
         # words run together from a broken layout (…增长6.8%地区生产总值): keep what follows the last figure
-        figure_like = r"\d+(?:\.\d+)?(?:%|(?=[\u4e00-\u9fff]))"
-        garbled = bool(re.search(figure_like, core)) or len(core) > 16
-        tail = re.split(figure_like, core)[-1]
+        garbled = bool(FIGURE_LIKE.search(core)) or len(core) > 16
+        tail = FIGURE_LIKE.split(core)[-1]
         core = tail if len(tail) >= 2 else core
         if len(core) < 2:
             return "", fig.end
@@ -260,8 +277,8 @@ class ObservationExtractor:
                 continue
             if m.group("n") and not (m.group("verb") or m.group("scope") or m.group("suffix")):
                 continue  # 科技是第一生产力: an ordinal, not a rank
-            before = re.split(r"[、]", clause[: m.start()])[-1]
-            if re.search(r"(批|届|次|期|代|章|条|款)$", clause[m.end() : m.end() + 1]):
+            before = clause[: m.start()].split("、")[-1]
+            if clause[m.end() : m.end() + 1] in ORDINAL_NOUNS:
                 continue
             base = self._indicator(before, clause, Figure(m.start(), m.end(), value, "位"))[0] or carried
             if not base:
@@ -304,9 +321,9 @@ def _drop_modifiers(clause: str, figures: list[Figure]) -> list[Figure]:
     for i, f in enumerate(figures):
         later = figures[i + 1 :]
         threshold = f.qualifier in ("以上", "以下") or f.unit in vocab()["modifier_units"]
-        if later and threshold and re.match(r"[\u4e00-\u9fff]", clause[f.end : f.end + 1]):
+        if later and threshold and HAN.match(clause[f.end : f.end + 1]):
             between = clause[f.end : later[0].start]
-            if not re.search(r"[、和及与]", between):
+            if not LIST_MARK.search(between):
                 continue
         out.append(f)
     return out

@@ -71,11 +71,25 @@ def parse_value(s: str) -> float | None:
     return chinese_to_number(s)
 
 
+HALF = re.compile(r"一半(以上|左右)?")
+DATE_AFTER = re.compile(r"[年月日号届]")
+HAN_AFTER = re.compile(r"[\u4e00-\u9fff]")
+
+
+@lru_cache(maxsize=1)
+def _word_tuples() -> dict[str, tuple[str, ...]]:
+    """The word lists of units.json that a figure's context is compared with, as tuples
+    for one startswith/endswith call each."""
+    v = vocab()
+    return {k: tuple(v[k]) for k in ("excluded_after", "qualifiers_after", "qualifiers_before", "slogan_nouns")}
+
+
 def find_figures(clause: str) -> list[Figure]:
     """Every number in a clause that carries a unit, with its qualifier."""
     v = vocab()
+    words = _word_tuples()
     out = []
-    for m in re.finditer(r"一半(以上|左右)?", clause):
+    for m in HALF.finditer(clause) if "一半" in clause else ():
         # 占比达到一半以上: half, as a share
         out.append(Figure(m.start(), m.end(), 50.0, "%", m.group(1) or ""))
     for m in figure_re().finditer(clause):
@@ -94,24 +108,28 @@ def find_figures(clause: str) -> list[Figure]:
         elif mag:
             value *= 10000 if mag == "万" else 1e8
         after = clause[m.end() :]
-        if any(after.startswith(x) for x in v["excluded_after"]) and unit in ("个", "周"):
+        if unit in ("个", "周") and after.startswith(words["excluded_after"]):
             continue
-        if re.match(r"[年月日号届]", after) and unit in ("", "个"):
+        if unit in ("", "个") and DATE_AFTER.match(after):
             continue
         if clause[max(0, m.start() - 1) : m.start()] in ("第", "前") and unit not in ("%",):
             continue
-        qual = m.group("approx") or next((q for q in v["qualifiers_after"] if after.startswith(q)), "")
+        qual = m.group("approx")
+        if not qual and after.startswith(words["qualifiers_after"]):
+            qual = next(q for q in v["qualifiers_after"] if after.startswith(q))
         before = clause[max(0, m.start() - 3) : m.start()]
-        qual = qual or next((q for q in v["qualifiers_before"] if before.endswith(q)), "")
+        if not qual and before.endswith(words["qualifiers_before"]):
+            qual = next(q for q in v["qualifiers_before"] if before.endswith(q))
+        qual = qual or ""
         if m.group("v2"):
             qual = qual or "区间"
         upper = parse_value(m.group("v2")) if m.group("v2") else None
         end = m.end() + (len(qual) if qual and after.startswith(qual) and not m.group("approx") else 0)
         if unit == "百分点":
             unit = "个百分点"
-        if unit in ("小时", "天") and re.match(r"[\u4e00-\u9fff]", after):
+        if unit in ("小时", "天") and HAN_AFTER.match(after):
             continue  # 24小时供水: a duration that describes a noun
-        if not raw[0].isdigit() and any(after.startswith(w) for w in v["slogan_nouns"]):
+        if not raw[0].isdigit() and after.startswith(words["slogan_nouns"]):
             continue  # 中央八项规定, 四个意识: a set phrase of party language, not a count
         if clause[max(0, m.start() - 1) : m.start()] == "·":
             continue  # 2024·1: an issue number of a gazette
