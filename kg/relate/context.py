@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -34,21 +33,32 @@ def rules() -> dict:
     return json.loads(RULES.read_text(encoding="utf-8"))
 
 
-@dataclass(frozen=True, slots=True)
 class Occ:
     """An entity occurring in a sentence (with its mention's span and the entity's class
-    copied in: the rules read them millions of times at a hundred reports)."""
+    copied in: the rules read them millions of times at a hundred reports).
 
-    entity: Entity
-    mention: Mention
-    start: int = field(init=False, compare=False)
-    end: int = field(init=False, compare=False)
-    cls: str = field(init=False, compare=False)
+    A plain class with slots: a frozen dataclass paid three object.__setattr__ calls for
+    each of the hundreds of thousands made. Equal when entity and mention are.
+    """
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "start", self.mention.start)
-        object.__setattr__(self, "end", self.mention.end)
-        object.__setattr__(self, "cls", self.entity.cls)
+    __slots__ = ("entity", "mention", "start", "end", "cls")
+
+    def __init__(self, entity: Entity, mention: Mention) -> None:
+        self.entity = entity
+        self.mention = mention
+        self.start = mention.start
+        self.end = mention.end
+        self.cls = entity.cls
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Occ):
+            return NotImplemented
+        return self.entity == other.entity and self.mention == other.mention
+
+    __hash__ = None  # type: ignore[assignment]  (entities are not hashable either)
+
+    def __repr__(self) -> str:
+        return f"Occ({self.entity.iri!r}, {self.mention.text!r}, {self.start}, {self.end})"
 
 
 def _not_nested(occs: list[Occ]) -> list[Occ]:
@@ -73,6 +83,10 @@ def _not_nested(occs: list[Occ]) -> list[Occ]:
     return [o for k, o in enumerate(occs) if not nested[k]]
 
 
+def _occ_order(o: Occ) -> tuple[int, int, str]:
+    return (o.start, -o.end, o.entity.iri)
+
+
 class Context:
     def __init__(self, docs: list[Document], entities: list[Entity]) -> None:
         self.docs = {d.id: d for d in docs}
@@ -84,10 +98,8 @@ class Context:
         for e in entities:
             for m in e.mentions:
                 occ[(m.doc_id, m.sentence)].append(Occ(e, m))
-        self.occ = {
-            k: [o for _, _, _, _, o in sorted((o.start, -o.end, o.entity.iri, n, o) for n, o in enumerate(v))]
-            for k, v in occ.items()
-        }
+        # by start, longest first, then IRI; the sort is stable, so ties stay in the order found
+        self.occ = {k: sorted(v, key=_occ_order) for k, v in occ.items()}
         self._top: dict[int, tuple[list[Occ], list[Occ]]] = {}
 
     def top_level(self, occs: list[Occ]) -> list[Occ]:
