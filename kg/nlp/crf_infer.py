@@ -76,16 +76,24 @@ class CompiledCrf:
                 pairs.setdefault(t, {})[split] = vec
         self.vocab = vocab = len(token) + 1
         chars = sorted((ord(v), i) for v, i in token.items() if len(v) == 1)
-        self.codepoints = np.array([c for c, _ in chars], dtype=np.int64)
-        self.codepoint_tokens = np.array([i for _, i in chars], dtype=np.int64)
+        # the token of each code point, looked up by index (0: unknown to the model, as is
+        # every code point above the last known one, clipped to the table's last entry)
+        self.char_tokens = np.zeros(max((c for c, _ in chars), default=0) + 2, dtype=np.int64)
+        for c, i in chars:
+            self.char_tokens[c] = i
         self.unigram = {
             t: rows.table(vocab, ((token[v], w) for v, w in by_template.get(t, {}).items())) for t in UNIGRAMS
         }
         self.bigram = {}
         for t in BIGRAMS:
             items = sorted((token[a] * vocab + token[b], w) for (a, b), w in pairs.get(t, {}).items())
-            keys = np.array([k for k, _ in items], dtype=np.int64)
-            self.bigram[t] = (keys, rows.stack([w for _, w in items]))
+            # the row of each token pair, looked up by index: vocab² entries (the model
+            # knows a few hundred characters), not a search among the known pairs
+            table = np.zeros(vocab * vocab, dtype=np.int64)
+            if items:
+                first = rows.stack([w for _, w in items])
+                table[[k for k, _ in items]] = first + np.arange(len(items))
+            self.bigram[t] = (len(items), table)
         kinds = {c: i for i, c in enumerate(KINDS)}
         self.kind = rows.table(
             len(KINDS) ** 3,
@@ -126,6 +134,7 @@ class CompiledCrf:
                 rows.stack([by_template[k][t]]) if t in by_template.get(k, {}) else 0 for k in ("r", "r+1", "r-1")
             )
         self.W = rows.done()
+        self._kinds = np.zeros(0x110000, dtype=np.int8)  # code point → KINDS index, 0: not yet met
         # for decoding: each label's kind (O, B-, I-, other) and class (the name after "X-")
         self.classes = sorted({name[2:] for name in self.labels})
         self.label_kinds = np.array(
@@ -139,9 +148,16 @@ class CompiledCrf:
         return int(self.word_rows[i, column]) if found else 0
 
     def _kind_of(self, codepoints: np.ndarray) -> np.ndarray:
-        """KINDS index of each character (never 0, which is outside the text)."""
-        uniq, inverse = np.unique(codepoints, return_inverse=True)
-        return np.array([KINDS.index(_kind(chr(c))) for c in uniq.tolist()], dtype=np.int64)[inverse]
+        """KINDS index of each character (never 0, which is outside the text), from a
+        table of every code point met so far: only new characters are classified."""
+        table = self._kinds
+        kinds = table[codepoints]
+        new = kinds == 0
+        if new.any():
+            for c in np.unique(codepoints[new]).tolist():
+                table[c] = KINDS.index(_kind(chr(c)))
+            kinds = table[codepoints]
+        return kinds.astype(np.int64)
 
     def _rule_entries(self, bases: np.ndarray, paragraphs) -> tuple[np.ndarray, np.ndarray]:
         """(character, row) of the rule-candidate attributes (r, r+1, r-1 of
@@ -201,8 +217,7 @@ class CompiledCrf:
             return np.zeros((0, self.size)), bounds
         texts = [p[0] for p in paragraphs]
         cps = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
-        at = np.minimum(np.searchsorted(self.codepoints, cps), len(self.codepoints) - 1)
-        chars = np.where(self.codepoints[at] == cps, self.codepoint_tokens[at], 0)
+        chars = self.char_tokens[np.minimum(cps, len(self.char_tokens) - 1)]
         bases = bounds[:-1]
         para = np.repeat(np.arange(len(texts)), sizes)
         # padded layout: two pads, the paragraph, two pads; P = where the characters sit
@@ -214,12 +229,10 @@ class CompiledCrf:
         tok[first + sizes + 1] = 2
         columns = [self.unigram[t] + tok[P + off] for t, off in UNIGRAMS.items()]
         for t, (a, b) in BIGRAMS.items():
-            keys, row = self.bigram[t]
-            if not len(keys):
+            known, table = self.bigram[t]
+            if not known:
                 continue
-            q = tok[P + a] * self.vocab + tok[P + b]
-            k = np.minimum(np.searchsorted(keys, q), len(keys) - 1)
-            columns.append(np.where(keys[k] == q, row + k, 0))
+            columns.append(table[tok[P + a] * self.vocab + tok[P + b]])
         kind = np.zeros_like(tok)
         kind[P] = self._kind_of(cps)
         columns.append(self.kind + kind[P - 1] * 49 + kind[P] * 7 + kind[P + 1])
