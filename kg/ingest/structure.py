@@ -25,6 +25,8 @@ def _cues() -> dict:
     d = json.loads(DATA.read_text(encoding="utf-8"))
     d["_section"] = {k: [re.compile(p) for p in v] for k, v in d["section_cues"].items()}
     d["_sentence"] = {k: [re.compile(p) for p in v] for k, v in d["sentence_cues"].items()}
+    cues = [c for kind in ("review", "plan") for c in d["tense_cues"][kind]]
+    d["_any_tense_cue"] = re.compile("|".join(map(re.escape, sorted(cues, key=len, reverse=True))))
     return d
 
 
@@ -80,6 +82,8 @@ def _paragraphs(text: str) -> list[tuple[int, str]]:
 
 def tense_score(text: str) -> int:
     """Review cues minus plan cues (structure.json `tense_cues`)."""
+    if _cues()["_any_tense_cue"].search(text) is None:
+        return 0  # most sentences: no cue, no count of each
     t = _cues()["tense_cues"]
     return sum(w * text.count(c) for c, w in t["review"].items()) - sum(w * text.count(c) for c, w in t["plan"].items())
 

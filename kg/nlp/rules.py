@@ -19,6 +19,9 @@ GAZ_DIR = NLP_DIR.parent / "data" / "gazetteer"
 HAN = re.compile(r"[\u4e00-\u9fff]")
 NAME_PUNCT = set("·•-—")
 OPEN_Q, CLOSE_Q = '“‘「『"', '”’」』"'
+# a token a name can extend over: Han characters, letters and digits (str.isalnum: \w
+# without the underscore), name punctuation and quotation marks
+NAME_TOKEN = re.compile("(?:[^\\W_]|[\u4e00-\u9fff" + re.escape("".join(sorted(NAME_PUNCT)) + OPEN_Q + CLOSE_Q) + "])+")
 
 
 @dataclass(frozen=True, order=True)
@@ -201,7 +204,7 @@ class RuleRecogniser:
                 break
             if tok in self.boundary:
                 break
-            if not all(HAN.match(c) or c.isalnum() or c in NAME_PUNCT or c in OPEN_Q + CLOSE_Q for c in tok):
+            if not NAME_TOKEN.fullmatch(tok):
                 break
             start = ts
             k -= 1
