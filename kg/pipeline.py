@@ -76,19 +76,37 @@ def default_paths() -> list[Path]:
 # documents and of indexing their mentions, measured at a hundred reports. A build
 # collects after 50,000 (the records hold no cycles to free early).
 BUILD_GC_THRESHOLD = (50_000, 20, 100)
+_in_build = False  # inside `fewer_collections`
 
 
 @contextmanager
 def fewer_collections() -> Iterator[None]:
-    """The build's collector thresholds for the duration, the previous ones after."""
+    """The build's collector thresholds for the duration, the previous ones after; what
+    `keep_for_the_build` set aside is given back to the collector at the end."""
     import gc
 
-    before = gc.get_threshold()
+    global _in_build
+    before, outer = gc.get_threshold(), _in_build
     gc.set_threshold(*BUILD_GC_THRESHOLD)
+    _in_build = True
     try:
         yield
     finally:
+        _in_build = outer
+        if not outer:
+            gc.unfreeze()
         gc.set_threshold(*before)
+
+
+def keep_for_the_build() -> None:
+    """Set the objects alive now (the documents, mentions, entities: kept to the end of
+    the build anyway) aside from the collector, so that its later passes do not traverse
+    them again (gc.freeze; `fewer_collections` unfreezes them). Outside a build (a
+    caller of `extract` alone) nothing is set aside: nothing would give it back."""
+    import gc
+
+    if _in_build:
+        gc.freeze()
 
 
 def _worker_started() -> None:
@@ -295,9 +313,11 @@ def extract(
                         on_result(f, str(exc))
             else:
                 keys = _analyse_all(files, pool, cache, model, on_result)
+        keep_for_the_build()
         with report.stage("resolve"):
             report.entities = resolver.entities()
             inputs = document_inputs(report.documents, report.entities)
+        keep_for_the_build()
         if graph_dir is not None and report.documents:
             from kg.graph.output import GraphOutput
 
@@ -316,6 +336,7 @@ def extract(
                 ctx = Context(report.documents, report.entities)
                 report.relations = relate(report.documents, report.entities, ctx)
                 report.co_mentions = dict(co_mentions(report.documents, report.entities, ctx))
+            keep_for_the_build()
             if report.output is not None:
                 with report.stage("graph: relations"):
                     report.output.relations(report)
