@@ -110,9 +110,15 @@ def keep_for_the_build() -> None:
 
 
 def _worker_started() -> None:
+    """A worker loads the pipeline first and sets it aside from the collector (its
+    vocabulary, tries and tables live as long as the process)."""
     import gc
 
+    from kg.nlp import load
+
     gc.set_threshold(*BUILD_GC_THRESHOLD)
+    load()
+    gc.freeze()
 
 
 def _worker_pool(jobs: int):
