@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-from array import array
 from pathlib import Path
 
 from kg.ingest.clean import clean_text
@@ -21,7 +20,7 @@ def load_document(path: Path) -> Document:
     doc_id = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
     # an array, not a list: 4 bytes per character instead of about 36, and one block to
     # pickle for the cache and the worker processes
-    doc = Document(id=doc_id, path=str(path), raw=raw, text=text, offsets=array("i", offsets), encoding=encoding)
+    doc = Document(id=doc_id, path=str(path), raw=raw, text=text, offsets=offsets, encoding=encoding)
     return annotate(doc)
 
 

@@ -12,10 +12,13 @@ import json
 import re
 import statistics
 import unicodedata
+from array import array
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+import numpy as np
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "cleaning.json"
 TERMINAL = set("。！？!?；;：:")
@@ -46,12 +49,13 @@ def load_rules(path: Path = DATA) -> CleanRules:
 
 @dataclass
 class _Line:
-    """A line's text and, per character, its offset in the raw text (a string and a list
-    rather than a (offset, character) pair per character: the text is sliced and joined
-    by str methods, not a Python loop per character)."""
+    """A line's text and, per character, its offset in the raw text (a string and an
+    integer array rather than a (offset, character) pair per character: the text is
+    sliced and joined by str methods, the offsets by array views, not a Python loop or
+    a Python int per character)."""
 
     text: str
-    offsets: list[int]
+    offsets: np.ndarray
     bullet: bool = False
     heading: bool = False
 
@@ -91,13 +95,15 @@ def _build_lines(raw: str, rules: CleanRules) -> list[_Line]:
     keep = _artefact_mask(raw, rules)
     spans = _line_spans(raw)
     _drop_repeated_lines(raw, spans, keep, rules)
+    every = np.arange(len(raw), dtype=np.int64)  # the offsets of a line are a view of it
+    kept = np.frombuffer(bytes(keep), dtype=np.uint8)
     lines: list[_Line] = []
     for s, e in spans:
         if 0 in keep[s:e]:
-            offsets = [i for i in range(s, e) if keep[i]]
-            text = "".join([raw[i] for i in offsets])
+            offsets = np.flatnonzero(kept[s:e]) + s
+            text = "".join([raw[i] for i in offsets.tolist()])
         else:  # nothing dropped from the line (the usual case)
-            offsets, text = list(range(s, e)), raw[s:e]
+            offsets, text = every[s:e], raw[s:e]
         m = rules.bullet.match(text)
         bullet = bool(m and m.end() > 0)
         if bullet:
@@ -128,19 +134,23 @@ def _ends_sentence(text: str) -> bool:
     return bool(t) and t[-1] in TERMINAL
 
 
-def _join_lines(lines: list[_Line]) -> tuple[str, list[int]]:
+def _join_lines(lines: list[_Line]) -> tuple[str, np.ndarray]:
     pieces: list[str] = []
-    offsets: list[int] = []
+    offsets: list[np.ndarray] = []
     for i, ln in enumerate(lines):
         if i > 0:
             prev = lines[i - 1]
             brk = _ends_sentence(prev.text) or prev.heading or prev.bullet or ln.heading or ln.bullet
             if brk:
                 pieces.append("\n")
-                offsets.append(prev.offsets[-1] + 1)
+                offsets.append(prev.offsets[-1:] + 1)
         pieces.append(ln.text)
-        offsets.extend(ln.offsets)
-    return "".join(pieces), offsets
+        offsets.append(ln.offsets)
+    return "".join(pieces), _concatenate(offsets)
+
+
+def _concatenate(offsets: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(offsets) if offsets else np.zeros(0, dtype=np.int64)
 
 
 def _is_ascii_alnum(ch: str) -> bool:
@@ -152,7 +162,7 @@ INVISIBLE = "\u200b\ufeff\u00ad"  # zero-width space, BOM, soft hyphen: dropped
 _SPACES_OR_INVISIBLE = re.compile(f"[^\\S\n]+|[{INVISIBLE}]")
 
 
-def _nfkc_each(text: str, offsets: list[int]) -> tuple[str, list[int]]:
+def _nfkc_each(text: str, offsets: np.ndarray) -> tuple[str, np.ndarray]:
     """NFKC of each character on its own (not of the text: that would compose across
     characters); a character that becomes several keeps its offset for each."""
     chars = set(text)
@@ -164,31 +174,33 @@ def _nfkc_each(text: str, offsets: list[int]) -> tuple[str, list[int]]:
     if all(len(v) == 1 for v in changed.values()):
         return text.translate(str.maketrans(changed)), offsets
     pieces: list[str] = []
-    out: list[int] = []
+    out: list[np.ndarray] = []
     pos = 0
     for m in re.finditer("|".join(map(re.escape, (c for c, v in changed.items() if len(v) != 1))), text):
         pieces.append(text[pos : m.start()])
-        out.extend(offsets[pos : m.start()])
+        out.append(offsets[pos : m.start()])
         pieces.append(changed[m.group()])
-        out.extend([offsets[m.start()]] * len(changed[m.group()]))
+        out.append(np.full(len(changed[m.group()]), offsets[m.start()]))
         pos = m.end()
     pieces.append(text[pos:])
-    out.extend(offsets[pos:])
-    return "".join(pieces).translate(str.maketrans({c: v for c, v in changed.items() if len(v) == 1})), out
+    out.append(offsets[pos:])
+    return "".join(pieces).translate(str.maketrans({c: v for c, v in changed.items() if len(v) == 1})), _concatenate(
+        out
+    )
 
 
-def _normalise(text: str, offsets: list[int]) -> tuple[str, list[int]]:
+def _normalise(text: str, offsets: np.ndarray) -> tuple[str, np.ndarray]:
     """NFKC each character, then drop spaces except between two Latin words (a run of
     spaces becomes one) and the invisible characters (zero-width space, BOM, soft hyphen)."""
     text, offsets = _nfkc_each(text, offsets)
     pieces: list[str] = []
-    out: list[int] = []
+    out: list[np.ndarray] = []
     pos = 0
     left = ""  # the last character kept
     for m in _SPACES_OR_INVISIBLE.finditer(text):
         if m.start() > pos:
             pieces.append(text[pos : m.start()])
-            out.extend(offsets[pos : m.start()])
+            out.append(offsets[pos : m.start()])
             left = text[m.start() - 1]
         pos = m.end()
         if m.group()[0] in INVISIBLE:
@@ -196,18 +208,20 @@ def _normalise(text: str, offsets: list[int]) -> tuple[str, list[int]]:
         right = text[m.end()] if m.end() < len(text) else ""
         if _is_ascii_alnum(left) and _is_ascii_alnum(right):
             pieces.append(" ")
-            out.append(offsets[m.start()])
+            out.append(offsets[m.start() : m.start() + 1])
             left = " "
     if pos == 0:
         return text, offsets
     pieces.append(text[pos:])
-    out.extend(offsets[pos:])
-    return "".join(pieces), out
+    out.append(offsets[pos:])
+    return "".join(pieces), _concatenate(out)
 
 
-def clean_text(raw: str) -> tuple[str, list[int]]:
-    """Return the clean text and, for each of its characters, the original offset."""
+def clean_text(raw: str) -> tuple[str, array]:
+    """Return the clean text and, for each of its characters, the original offset (an
+    array('i'): 4 bytes a character)."""
     rules = load_rules()
     lines = _build_lines(raw, rules)
     _mark_headings(lines, rules)
-    return _normalise(*_join_lines(lines))
+    text, offsets = _normalise(*_join_lines(lines))
+    return text, array("i", offsets.astype(np.int32).tobytes())
