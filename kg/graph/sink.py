@@ -9,6 +9,7 @@ each quad as a line, which Oxigraph then bulk-loads from the file.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -38,8 +39,11 @@ class Vocabulary:
         return term
 
 
+_NOT_IN_IRI = re.compile(r'[<>" {}|\\^`\n]')
+
+
 def iri(value: str) -> str:
-    if any(c in value for c in '<>" {}|\\^`\n'):
+    if _NOT_IN_IRI.search(value):
         raise ValueError(f"not an IRI that N-Quads can carry: {value!r}")
     return f"<{value}>"
 

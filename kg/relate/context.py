@@ -101,6 +101,7 @@ class Context:
         # by start, longest first, then IRI; the sort is stable, so ties stay in the order found
         self.occ = {k: sorted(v, key=_occ_order) for k, v in occ.items()}
         self._top: dict[int, tuple[list[Occ], list[Occ]]] = {}
+        self.memo: dict[str, object] = {}  # what several rules derive alike, derived once
 
     def top_level(self, occs: list[Occ]) -> list[Occ]:
         """Occurrences of a sentence not nested inside another (asked by several rules)."""

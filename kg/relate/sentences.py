@@ -38,17 +38,21 @@ def undertaken_by_clause(ctx: Context, edges: Edges) -> None:
                 break
 
 
-def _introduced_programmes(ctx: Context):
-    """(top-level occurrences, index, programme) for each programme a trigger verb introduces (实施X)."""
-    triggers = tuple(ctx.rules["implements"]["programme_triggers"])
-    for occs in ctx.occ.values():
-        top = ctx.top_level(occs)
-        for i, g in enumerate(top):
-            if g.cls != "Programme":
-                continue
-            doc = ctx.docs[g.mention.doc_id]
-            if doc.text[max(0, g.start - 4) : g.start].endswith(triggers):
-                yield top, i, g
+def _introduced_programmes(ctx: Context) -> list[tuple[list[Occ], int, Occ]]:
+    """(top-level occurrences, index, programme) for each programme a trigger verb
+    introduces (实施X); found once for the two rules that read them."""
+    found = ctx.memo.get("introduced_programmes")
+    if found is None:
+        triggers = tuple(ctx.rules["implements"]["programme_triggers"])
+        found = ctx.memo["introduced_programmes"] = []
+        for occs in ctx.occ.values():
+            top = ctx.top_level(occs)
+            for i, g in enumerate(top):
+                if g.cls == "Programme" and ctx.docs[g.mention.doc_id].text[max(0, g.start - 4) : g.start].endswith(
+                    triggers
+                ):
+                    found.append((top, i, g))
+    return found
 
 
 def implements_after_programme(ctx: Context, edges: Edges) -> None:
