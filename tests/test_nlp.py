@@ -190,3 +190,19 @@ def test_trie_finds_the_longest_words_left_to_right() -> None:
         }
         text = "".join(rng.choice(alphabet + "，\n ") for _ in range(rng.randint(0, 80)))
         assert Trie(words).scan(text) == plain_scan(words, text)
+
+
+def test_recorded_spans_are_the_docs_entities() -> None:
+    """The merger's and the nested recogniser's plain records (which `recognise` reads)
+    name the same spans as doc.ents and doc.spans, and a Doc without them is read back."""
+    from kg.nlp.components import ENTS, NESTED, SOURCES, entity_spans, nested_spans
+
+    nlp = load()
+    doc = nlp("吉林化纤集团建设年产3万吨碳纤维项目，长春市推进“数智赋能”专项行动和吉林碳谷扩能项目。")
+    sources = doc.user_data[SOURCES]
+    from_doc = [(e.start_char, e.end_char, e.label_, sources[(e.start_char, e.end_char)]) for e in doc.ents]
+    assert entity_spans(doc) == from_doc and len(from_doc) >= 3
+    nested = [(s.start_char, s.end_char, s.label_, s.kb_id_) for s in doc.spans["policykg_nested"]]
+    assert nested_spans(doc) == nested and nested
+    del doc.user_data[ENTS], doc.user_data[NESTED]
+    assert entity_spans(doc) == from_doc and nested_spans(doc) == nested

@@ -30,7 +30,7 @@ def load(config: Path = CONFIG, model: str | None = None):
 
 def recognise(doc: Document, nlp=None) -> list[Mention]:
     """Mentions of entities in a document, one per recognised span, in text order."""
-    from kg.nlp.components import PROVINCE, SOURCES, TEXT
+    from kg.nlp.components import PROVINCE, TEXT, entity_spans, nested_spans
 
     nlp = nlp or load()
     mentions: list[Mention] = []
@@ -52,13 +52,10 @@ def recognise(doc: Document, nlp=None) -> list[Mention]:
         sdocs.append(d)
     for _, proc in nlp.pipeline:
         sdocs = list(proc.pipe(sdocs)) if hasattr(proc, "pipe") else [proc(d) for d in sdocs]
-    for (pos, _), sdoc in zip(paragraphs, sdocs):
-        sources = sdoc.user_data.get(SOURCES, {})
-        spans = [(ent, sources.get((ent.start_char, ent.end_char), "")) for ent in sdoc.ents]
-        spans += [(sp, sp.kb_id_) for sp in sdoc.spans.get("policykg_nested", [])]
-        for ent, source in spans:
-            s, e = pos + ent.start_char, pos + ent.end_char
-            mentions.append(Mention(doc.id, _sentence_of(starts, indices, s), s, e, ent.label_, ent.text, source))
+    for (pos, par), sdoc in zip(paragraphs, sdocs):
+        for s, e, label, source in entity_spans(sdoc) + nested_spans(sdoc):
+            sentence = _sentence_of(starts, indices, pos + s)
+            mentions.append(Mention(doc.id, sentence, pos + s, pos + e, label, par[s:e], source))
     mentions += leading_known_enterprises(doc, mentions)
     return sorted(mentions, key=lambda m: (m.start, -m.end, m.label))
 

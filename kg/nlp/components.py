@@ -19,6 +19,8 @@ from kg.nlp.rules import Candidate, RuleRecogniser
 CANDS = "policykg_candidates"
 PREDS = "policykg_crf"
 SOURCES = "policykg_sources"
+ENTS = "policykg_ents"  # (start, end, label, source) of doc.ents, as the merger set them
+NESTED = "policykg_nested_spans"  # the same of doc.spans["policykg_nested"]
 PROVINCE = "policykg_province"
 TEXT = "policykg_text"
 
@@ -175,13 +177,18 @@ class EntityMerger:
         doc = split_at(doc, {c.start for c in chosen} | {c.end for c in chosen})
         spans = []
         sources = {}
+        kept = []
         for c in chosen:
             span = doc.char_span(c.start, c.end, label=c.label)
             if span is not None:
                 spans.append(span)
                 sources[(c.start, c.end)] = c.source
+                kept.append((c.start, c.end, c.label, c.source))
         doc.ents = spans
         doc.user_data[SOURCES] = sources
+        # the same spans as plain tuples, for the later components and `recognise`: reading
+        # doc.ents back makes a Span object per entity each time
+        doc.user_data[ENTS] = kept
         return doc
 
 
@@ -209,19 +216,19 @@ class NestedRecogniser:
 
     def find(self, doc: Doc) -> list[Candidate]:
         cands = doc.user_data.get(CANDS, [])
+        text = doc_text(doc)
         out = []
-        for ent in doc.ents:
-            if ent.label_ not in self.outer:
+        for s, e, label, _ in entity_spans(doc):
+            if label not in self.outer:
                 continue
-            s, e = ent.start_char, ent.end_char
             inner = [
                 c
                 for c in cands
                 if c.source in self.inner_sources and s <= c.start and c.end <= e and (c.end - c.start) < (e - s)
             ]
             lead = None
-            if ent.label_ in self.lead_classes:
-                m = self.lead.match(ent.text)
+            if label in self.lead_classes:
+                m = self.lead.match(text[s:e])
                 if m and m.group(1) not in self.not_enterprise:
                     lead = (s, s + m.end(1))
                     # a leading place is a place, not an enterprise
@@ -232,9 +239,9 @@ class NestedRecogniser:
                 # 吉林 inside 吉林碳谷 is part of the enterprise's name, not a place
                 inner = [c for c in inner if c.label != "Place" or not (lead[0] <= c.start and c.end <= lead[1])]
             out.extend(Candidate(c.start, c.end, c.label, "nested:" + c.source) for c in inner)
-            if ent.label_ == "Project":
+            if label == "Project":
                 # 延吉至长白高速延吉段 names the whole road it is a section of
-                m = self.phase_whole.match(ent.text)
+                m = self.phase_whole.match(text[s:e])
                 if m:
                     out.append(Candidate(s, s + m.end(1), "Project", "nested:phase-whole"))
         return sorted(set(out))
@@ -243,12 +250,33 @@ class NestedRecogniser:
         found = self.find(doc)
         doc = split_at(doc, {c.start for c in found} | {c.end for c in found})
         group = []
+        kept = []
         for c in found:
             span = doc.char_span(c.start, c.end, label=c.label, kb_id=c.source)
             if span is not None:
                 group.append(span)
+                kept.append((c.start, c.end, c.label, c.source))
         doc.spans["policykg_nested"] = group
+        doc.user_data[NESTED] = kept
         return doc
+
+
+def entity_spans(doc: Doc) -> list[tuple[int, int, str, str]]:
+    """(start, end, label, source) of doc.ents: as the merger recorded them, else read
+    from the Doc (a pipeline without the merger)."""
+    kept = doc.user_data.get(ENTS)
+    if kept is None:
+        sources = doc.user_data.get(SOURCES, {})
+        kept = [(e.start_char, e.end_char, e.label_, sources.get((e.start_char, e.end_char), "")) for e in doc.ents]
+    return kept
+
+
+def nested_spans(doc: Doc) -> list[tuple[int, int, str, str]]:
+    """(start, end, label, source) of doc.spans["policykg_nested"], likewise."""
+    kept = doc.user_data.get(NESTED)
+    if kept is None:
+        kept = [(sp.start_char, sp.end_char, sp.label_, sp.kb_id_) for sp in doc.spans.get("policykg_nested", [])]
+    return kept
 
 
 def split_at(doc: Doc, offsets: set[int]) -> Doc:
