@@ -3,6 +3,7 @@ resolve → relate → graph → store. Each stage is a function of plain record
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -76,49 +77,62 @@ def default_paths() -> list[Path]:
 # documents and of indexing their mentions, measured at a hundred reports. A build
 # collects after 50,000 (the records hold no cycles to free early).
 BUILD_GC_THRESHOLD = (50_000, 20, 100)
-_in_build = False  # inside `fewer_collections`
+
+
+class _Collections:
+    """How many builds are running in this process (a build may run inside another's
+    caller), and whether the outermost one may freeze: not when the host program had
+    frozen objects of its own, which unfreezing at the end would release."""
+
+    depth = 0
+    may_freeze = False
+    threshold: tuple[int, ...] = ()  # the host's, given back when the last build ends
+    lock = threading.Lock()
 
 
 @contextmanager
 def fewer_collections() -> Iterator[None]:
     """The build's collector thresholds for the duration, the previous ones after; what
-    `keep_for_the_build` set aside is given back to the collector at the end."""
+    `keep_for_the_build` set aside is given back to the collector when the last build
+    ends (also when it fails)."""
     import gc
 
-    global _in_build
-    before, outer = gc.get_threshold(), _in_build
-    gc.set_threshold(*BUILD_GC_THRESHOLD)
-    _in_build = True
+    with _Collections.lock:
+        if _Collections.depth == 0:
+            _Collections.may_freeze = gc.get_freeze_count() == 0
+            _Collections.threshold = gc.get_threshold()
+        _Collections.depth += 1
+        gc.set_threshold(*BUILD_GC_THRESHOLD)
     try:
         yield
     finally:
-        _in_build = outer
-        if not outer:
-            gc.unfreeze()
-        gc.set_threshold(*before)
+        with _Collections.lock:
+            _Collections.depth -= 1
+            if _Collections.depth == 0:
+                if _Collections.may_freeze:
+                    gc.unfreeze()
+                _Collections.may_freeze = False
+                gc.set_threshold(*_Collections.threshold)
 
 
 def keep_for_the_build() -> None:
     """Set the objects alive now (the documents, mentions, entities: kept to the end of
     the build anyway) aside from the collector, so that its later passes do not traverse
-    them again (gc.freeze; `fewer_collections` unfreezes them). Outside a build (a
-    caller of `extract` alone) nothing is set aside: nothing would give it back."""
+    them again (gc.freeze; `fewer_collections` unfreezes them). Young garbage is
+    collected first, not set aside. Outside a build (a caller of `extract` alone)
+    nothing is set aside: nothing would give it back."""
     import gc
 
-    if _in_build:
-        gc.freeze()
+    with _Collections.lock:
+        if _Collections.depth and _Collections.may_freeze:
+            gc.collect(1)
+            gc.freeze()
 
 
 def _worker_started() -> None:
-    """A worker loads the pipeline first and sets it aside from the collector (its
-    vocabulary, tries and tables live as long as the process)."""
     import gc
 
-    from kg.nlp import load
-
     gc.set_threshold(*BUILD_GC_THRESHOLD)
-    load()
-    gc.freeze()
 
 
 def _worker_pool(jobs: int):

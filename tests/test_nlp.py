@@ -206,3 +206,25 @@ def test_recorded_spans_are_the_docs_entities() -> None:
     assert nested_spans(doc) == nested and nested
     del doc.user_data[ENTS], doc.user_data[NESTED]
     assert entity_spans(doc) == from_doc and nested_spans(doc) == nested
+
+
+def test_compiled_crf_searches_pairs_of_a_large_vocabulary(monkeypatch) -> None:
+    """A model that knows too many characters for a table of every pair looks its pairs
+    up by binary search, with the same tags."""
+    from kg.nlp.components import CANDS, token_starts, word_hashes
+    from kg.nlp.crf import MODELS
+    from kg.nlp.crf_infer import CompiledCrf, _PairRows
+
+    nlp = load()
+    rules = nlp.get_pipe("policykg_rules")
+    items = []
+    for par in ["吉林化纤集团建设年产3万吨碳纤维项目", "长春市推进“数智赋能”专项行动，延边州冰雪经济持续升温。"]:
+        d = rules(nlp.make_doc(par))
+        items.append((par, token_starts(d), d.user_data[CANDS], word_hashes(d)))
+    dense = CompiledCrf(MODELS / "ner.crfsuite")
+    monkeypatch.setattr(_PairRows, "DENSE_LIMIT", 0)
+    searched = CompiledCrf(MODELS / "ner.crfsuite")
+    assert all(p.table is None for p in searched.bigram.values())
+    assert all(p.table is not None for p in dense.bigram.values())
+    assert searched.tag(searched.emissions(items)) == dense.tag(dense.emissions(items))
+    assert searched.spans(items) == dense.spans(items) and any(searched.spans(items))

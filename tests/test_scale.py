@@ -114,8 +114,12 @@ def test_a_build_that_fails_midway_leaves_the_previous_graph_and_store(tmp_path:
         raise RuntimeError("figures stage failed")
 
     monkeypatch.setattr(measure_stage, "measure_document", broken)
+    import gc
+
+    thresholds = gc.get_threshold()
     with pytest.raises(RuntimeError):
         build([src], out)
+    assert gc.get_threshold() == thresholds and gc.get_freeze_count() == 0  # the collector given back
     assert (out / "graph.ttl").read_bytes() == before
     assert count_union(open_store(out)) == triples
     assert not (out / "store.new").exists()
@@ -161,3 +165,33 @@ def test_the_parent_takes_back_jobs_no_worker_has_started() -> None:
         jobs.help()
         assert jobs.results() == [sum(*a) for a in args]
     assert jobs.taken and max(jobs.taken) == len(args) - 1
+
+
+def test_builds_give_the_collector_back_and_keep_the_hosts_frozen_objects() -> None:
+    """A build raises the collector's thresholds and sets its records aside; the last
+    build to end restores the host's thresholds and frees what it set aside, but never
+    releases objects the host froze itself, and `extract` alone sets nothing aside."""
+    import gc
+
+    from kg.pipeline import fewer_collections, keep_for_the_build
+
+    thresholds = gc.get_threshold()
+    keep_for_the_build()
+    assert gc.get_freeze_count() == 0  # not inside a build
+    outer, inner = fewer_collections(), fewer_collections()
+    outer.__enter__()
+    keep_for_the_build()
+    assert gc.get_freeze_count() > 0 and gc.get_threshold() != thresholds
+    inner.__enter__()
+    outer.__exit__(None, None, None)  # the first to end is not the last one running
+    assert gc.get_freeze_count() > 0 and gc.get_threshold() != thresholds
+    inner.__exit__(None, None, None)
+    assert gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds
+    gc.freeze()  # a host that froze its own objects before building
+    try:
+        frozen = gc.get_freeze_count()
+        with fewer_collections():
+            keep_for_the_build()
+        assert gc.get_freeze_count() == frozen and gc.get_threshold() == thresholds
+    finally:
+        gc.unfreeze()

@@ -18,8 +18,6 @@ def load_document(path: Path) -> Document:
     if not any("\u4e00" <= ch <= "\u9fff" for ch in text):
         raise IngestError(f"{path}: empty document after cleaning")
     doc_id = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
-    # an array, not a list: 4 bytes per character instead of about 36, and one block to
-    # pickle for the cache and the worker processes
     doc = Document(id=doc_id, path=str(path), raw=raw, text=text, offsets=offsets, encoding=encoding)
     return annotate(doc)
 

@@ -3,6 +3,11 @@
 `policykg_rules` proposes candidates, `policykg_crf` tags characters, and
 `policykg_entities` merges both into `doc.ents`, splitting jieba tokens where a name
 boundary falls inside a word. Candidates travel in `doc.user_data`, plain data.
+
+The merger and `policykg_nested` also record their spans as tuples (`ENTS`, `NESTED`),
+which `kg.nlp.recognise` reads instead of making Span objects again; a component that
+changes `doc.ents` or the nested spans after them must drop those records
+(`entity_spans` and `nested_spans` then read the Doc itself).
 """
 
 from __future__ import annotations
@@ -301,4 +306,17 @@ def split_at(doc: Doc, offsets: set[int]) -> Doc:
     return doc
 
 
-__all__ = ["Span", "make_rules", "make_crf", "make_entities", "CANDS", "PREDS", "SOURCES", "PROVINCE"]
+__all__ = [
+    "Span",
+    "make_rules",
+    "make_crf",
+    "make_entities",
+    "entity_spans",
+    "nested_spans",
+    "CANDS",
+    "PREDS",
+    "SOURCES",
+    "PROVINCE",
+    "ENTS",
+    "NESTED",
+]

@@ -135,7 +135,10 @@ def features(text: str, token_starts: list[int], cands: list[Candidate]) -> list
 
 
 def decode_bio(text: str, tags: list[str]) -> list[tuple[int, int, str]]:
-    """BIO tags to (start, end, label) spans; a stray I- starts a span."""
+    """BIO tags to (start, end, label) spans; a stray I- starts a span.
+
+    The definition of the decoding: recognition runs its compiled form
+    (`kg.nlp.crf_kernels.bio_spans`), which the tests check against this."""
     spans = []
     cur = None
     for i, t in enumerate(tags + ["O"]):

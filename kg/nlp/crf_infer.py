@@ -87,13 +87,8 @@ class CompiledCrf:
         self.bigram = {}
         for t in BIGRAMS:
             items = sorted((token[a] * vocab + token[b], w) for (a, b), w in pairs.get(t, {}).items())
-            # the row of each token pair, looked up by index: vocab² entries (the model
-            # knows a few hundred characters), not a search among the known pairs
-            table = np.zeros(vocab * vocab, dtype=np.int64)
-            if items:
-                first = rows.stack([w for _, w in items])
-                table[[k for k, _ in items]] = first + np.arange(len(items))
-            self.bigram[t] = (len(items), table)
+            keys = np.array([k for k, _ in items], dtype=np.int64)
+            self.bigram[t] = _PairRows(keys, rows.stack([w for _, w in items]), vocab)
         kinds = {c: i for i, c in enumerate(KINDS)}
         self.kind = rows.table(
             len(KINDS) ** 3,
@@ -229,10 +224,9 @@ class CompiledCrf:
         tok[first + sizes + 1] = 2
         columns = [self.unigram[t] + tok[P + off] for t, off in UNIGRAMS.items()]
         for t, (a, b) in BIGRAMS.items():
-            known, table = self.bigram[t]
-            if not known:
-                continue
-            columns.append(table[tok[P + a] * self.vocab + tok[P + b]])
+            pair_rows = self.bigram[t]
+            if pair_rows.known:
+                columns.append(pair_rows.of(tok[P + a] * self.vocab + tok[P + b]))
         kind = np.zeros_like(tok)
         kind[P] = self._kind_of(cps)
         columns.append(self.kind + kind[P - 1] * 49 + kind[P] * 7 + kind[P + 1])
@@ -280,7 +274,8 @@ class CompiledCrf:
         return sum_rows(self.W, self.bias, np.stack(columns, axis=1), rule_at, rule_rows), bounds
 
     def tag(self, scores: tuple[np.ndarray, np.ndarray]) -> list[list[str]]:
-        """The label sequence of each paragraph of `emissions`."""
+        """The label sequence of each paragraph of `emissions` (what crfsuite's tagger
+        returns, for the tests that compare the two; recognition decodes with `spans`)."""
         from kg.nlp.crf_kernels import viterbi
 
         E, bounds = scores
@@ -317,6 +312,32 @@ def _in_quotes(cps: np.ndarray, paragraph_start: np.ndarray) -> np.ndarray:
     last_close = np.maximum.accumulate(np.where(closes, index, -1))
     closed_before = np.concatenate(([-1], last_close[:-1]))
     return ((last_open >= paragraph_start) & (last_open > closed_before)).astype(np.int64)
+
+
+class _PairRows:
+    """The weight row of each character pair a template knows (keys: token pairs as
+    a * vocab + b, sorted; their rows follow `first`), 0 for the others.
+
+    Looked up by index in a table of every pair while that stays small (the model knows
+    some 800 characters: 640k pairs, 2.6 MB), which was a tenth of the CRF's time
+    against a binary search; by the search for a model that knows many more."""
+
+    DENSE_LIMIT = 1 << 22  # pairs: 16 MB of int32 per template
+
+    def __init__(self, keys: np.ndarray, first: int, vocab: int) -> None:
+        self.known = len(keys)
+        self.keys = keys
+        self.first = first
+        self.table = None
+        if self.known and vocab * vocab <= self.DENSE_LIMIT:
+            self.table = np.zeros(vocab * vocab, dtype=np.int32)
+            self.table[keys] = first + np.arange(len(keys))
+
+    def of(self, pairs: np.ndarray) -> np.ndarray:
+        if self.table is not None:
+            return self.table[pairs]
+        k = np.minimum(np.searchsorted(self.keys, pairs), len(self.keys) - 1)
+        return np.where(self.keys[k] == pairs, self.first + k, 0)
 
 
 class _Rows:
