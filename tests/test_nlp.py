@@ -161,14 +161,17 @@ def test_trie_finds_the_longest_words_left_to_right() -> None:
 
     from kg.nlp.rules import Trie
 
-    trie = Trie({"吉林": "Place", "吉林省": "Place", "吉林化纤": "Enterprise", "长春": "Place", "林省": "X"})
-    assert trie.scan("吉林省长春市吉林化纤集团吉林") == [
-        (0, 3, "Place"),
-        (3, 5, "Place"),
-        (6, 10, "Enterprise"),
-        (12, 14, "Place"),
-    ]
-    assert trie.scan("") == [] and Trie({}).scan("吉林") == []
+    words = {"吉林": "Place", "吉林省": "Place", "吉林化纤": "Enterprise", "长春": "Place", "林省": "X"}
+    for compiled in (True, False):
+        trie = Trie(words, compiled=compiled)
+        assert trie.scan("吉林省长春市吉林化纤集团吉林") == [
+            (0, 3, "Place"),
+            (3, 5, "Place"),
+            (6, 10, "Enterprise"),
+            (12, 14, "Place"),
+        ]
+        assert trie.scan("") == [] and Trie({}, compiled=compiled).scan("吉林") == []
+        assert trie.scan("吉\0林省") == [(2, 4, "X")]  # a NUL is a character like any other
 
     def plain_scan(words: dict[str, str], text: str) -> list[tuple[int, int, str]]:
         out, i = [], 0
@@ -189,7 +192,7 @@ def test_trie_finds_the_longest_words_left_to_right() -> None:
             for _ in range(rng.randint(0, 30))
         }
         text = "".join(rng.choice(alphabet + "，\n ") for _ in range(rng.randint(0, 80)))
-        assert Trie(words).scan(text) == plain_scan(words, text)
+        assert Trie(words).scan(text) == plain_scan(words, text) == Trie(words, compiled=False).scan(text)
 
 
 def test_recorded_spans_are_the_docs_entities() -> None:

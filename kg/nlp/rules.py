@@ -49,46 +49,54 @@ def read_words(path: Path) -> set[str]:
 
 
 class Trie:
-    """Longest-match dictionary scan over characters.
+    """Longest-match dictionary scan over characters: at each position the longest word
+    that starts there, then on after it.
 
-    The trie is kept as arrays and scanned by a compiled loop (`kg.nlp.crf_kernels.
-    trie_scan`): a scan in Python took a loop step per character of every paragraph,
-    twice (places and enterprises).
+    Kept as arrays and scanned by a compiled loop (`kg.nlp.crf_kernels.trie_scan`) for
+    recognition, which scans every paragraph twice (places and enterprises): a step of
+    Python per character was a good part of the rules' time. `compiled=False` keeps the
+    nested dicts and scans in Python: for a few short names (relations' place look-ups),
+    in a process that then never loads numba (about 0.75 s and 80 MB).
     """
 
-    def __init__(self, words: dict[str, str]) -> None:
+    END = "\0"  # the key of a word's value in the nested dicts
+
+    def __init__(self, words: dict[str, str], compiled: bool = True) -> None:
+        self.compiled = compiled
+        self.root: dict = {}
+        for w, value in words.items():
+            node = self.root
+            for ch in w:
+                node = node.setdefault(ch, {})
+            node[self.END] = value
+        if compiled:
+            self._to_arrays()
+
+    def _to_arrays(self) -> None:
+        """Nodes numbered breadth-first; node k's children are chars[first[k]:first[k+1]]
+        (sorted code points) leading to nodes[…]; values[k] the word's value id or -1."""
         import numpy as np
 
-        children: list[dict[str, int]] = [{}]
-        value_of: dict[int, int] = {}
         self.values: list[str] = []
         ids: dict[str, int] = {}
-        for w, value in words.items():
-            node = 0
-            for ch in w:
-                nxt = children[node].get(ch)
-                if nxt is None:
-                    nxt = children[node][ch] = len(children)
-                    children.append({})
-                node = nxt
-            if value not in ids:
+        first, chars, nodes, values = [0], [], [], []
+        queue = [self.root]
+        for node in queue:  # grows as children are numbered
+            value = node.get(self.END)
+            if value is not None and value not in ids:
                 ids[value] = len(self.values)
                 self.values.append(value)
-            value_of[node] = ids[value]
-        first, chars, nodes = [0], [], []
-        for kids in children:
-            for ch, k in sorted(kids.items(), key=lambda kv: ord(kv[0])):
+            values.append(ids[value] if value is not None else -1)
+            for ch in sorted((c for c in node if c != self.END), key=ord):
                 chars.append(ord(ch))
-                nodes.append(k)
+                nodes.append(len(queue))
+                queue.append(node[ch])
             first.append(len(chars))
-        self.arrays = (
-            np.array(first, dtype=np.int64),
-            np.array(chars, dtype=np.int64),
-            np.array(nodes, dtype=np.int64),
-            np.array([value_of.get(k, -1) for k in range(len(children))], dtype=np.int64),
-        )
+        self.arrays = tuple(np.array(a, dtype=np.int64) for a in (first, chars, nodes, values))
 
     def scan(self, text: str) -> list[tuple[int, int, str]]:
+        if not self.compiled:
+            return self._scan_dicts(text)
         import numpy as np
 
         from kg.nlp.crf_kernels import trie_scan
@@ -98,6 +106,23 @@ class Trie:
         codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
         values = self.values
         return [(s, e, values[v]) for s, e, v in trie_scan(codes, *self.arrays).tolist()]
+
+    def _scan_dicts(self, text: str) -> list[tuple[int, int, str]]:
+        out = []
+        n, i = len(text), 0
+        while i < n:
+            node, j, best = self.root, i, None
+            while j < n and text[j] != self.END and text[j] in node:
+                node = node[text[j]]
+                j += 1
+                if self.END in node:
+                    best = (i, j, node[self.END])
+            if best:
+                out.append(best)
+                i = best[1]
+            else:
+                i += 1
+        return out
 
 
 def quoted_spans(text: str) -> list[tuple[int, int]]:

@@ -25,7 +25,8 @@ def locate(ctx: Context, edges: Edges) -> None:
     level_body = re.compile(r["level_bodies"])
     national_enterprises = _national_enterprises()
     _hierarchy(ctx, edges)
-    places = Trie({f: e.iri for e in ctx.entities if e.cls == "Place" for f in _forms(e) if len(f) >= 2})
+    forms = {f: e.iri for e in ctx.entities if e.cls == "Place" for f in _forms(e) if len(f) >= 2}
+    places = Trie(forms, compiled=False)  # short names: no compiled scan (nor numba) in the parent
     ancestors: dict[str, set[str]] = {}
     for e in ctx.entities:
         if e.cls not in ("Enterprise", "Project", "Organization", "Place") or e.code:
