@@ -271,7 +271,7 @@ class CompiledCrf:
         columns.append(np.where((pos == 0) | (pos == 3), before[widx], same))
         columns.append(np.where((pos == 2) | (pos == 3), after[widx], same))
         rule_at, rule_rows = self._rule_entries(bases, paragraphs)
-        return sum_rows(self.W, self.bias, np.stack(columns, axis=1), rule_at, rule_rows), bounds
+        return sum_rows(self.W, self.bias, np.stack(columns, axis=1, dtype=np.int32), rule_at, rule_rows), bounds
 
     def tag(self, scores: tuple[np.ndarray, np.ndarray]) -> list[list[str]]:
         """The label sequence of each paragraph of `emissions` (what crfsuite's tagger
