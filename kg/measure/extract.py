@@ -171,7 +171,10 @@ class ObservationExtractor:
             ]
             figures = _drop_modifiers(clause, figures)
             area = self._area(sent.start, cstart, sent.index, clause)
-            subjectless = bool(figures) and not self._indicator(clause[: figures[0].start], clause, figures[0])[0]
+            # the first figure's own indicator, read once (the clause's subject, and the
+            # first figure's indicator below when no list spreads over the figures)
+            first = self._indicator(clause[: figures[0].start], clause, figures[0]) if figures else ("", 0)
+            subjectless = bool(figures) and not first[0]
             if area is self.region and area_carried is not None and subjectless:
                 area = area_carried
             elif area is not self.region:
@@ -180,7 +183,7 @@ class ObservationExtractor:
                 area_carried = None
             names = self._distributive(clause, figures)
             if not names and last_names and len(figures) == len(last_names) > 1:
-                if not self._indicator(clause[: figures[0].start], clause, figures[0])[0]:
+                if not first[0]:
                     names = last_names
             last_names = names
             prev_end = 0
@@ -192,7 +195,7 @@ class ObservationExtractor:
                 if names:
                     indicator, consumed = names[k], fig.end
                 else:
-                    indicator, consumed = self._indicator(prefix, clause, fig)
+                    indicator, consumed = first if k == 0 else self._indicator(prefix, clause, fig)
                 if indicator in v["generic_level_bases"] and carried:
                     indicator = carried + indicator  # 新建院士工作站3家、总数达到13家
                 if not indicator:
