@@ -156,14 +156,17 @@ class ObservationExtractor:
             status = "target"
         default_period = self.doc.plan_year if status == "target" else self.doc.review_year
         carried = ""
+        unread: list[str] = []  # clauses without a figure since `carried` was last brought up to date
         area_carried = None
         last_names: list[str] = []
         results: list[Observation] = []
         for cstart, clause in _clauses(sent.text):
             figures = find_figures(clause) if has_numeral and numeral.search(clause) else []
             if not figures:
-                # 粮食产量再创历史新高,达到837.3亿斤: a clause without a figure can name the indicator
-                carried = _named_indicator(clause) or carried
+                # 粮食产量再创历史新高,达到837.3亿斤: a clause without a figure can name the
+                # indicator; the latest that does is `carried`, read only when a figure or
+                # a rank needs it (`_latest_named`)
+                unread.append(clause)
             figures = [
                 f
                 for f in figures
@@ -187,6 +190,8 @@ class ObservationExtractor:
                     names = last_names
             last_names = names
             prev_end = 0
+            if figures and unread:
+                carried = _latest_named(unread, carried)
             for k, fig in enumerate(figures):
                 prefix = clause[prev_end : fig.start]
                 if names:
@@ -218,6 +223,8 @@ class ObservationExtractor:
                 period = _year_of(sent.text, cstart + fig.start, default_period, status, self.doc)
                 results.append(self._obs(area, indicator, period, value, fig, measure, status, sent, cstart))
             if has_rank:
+                if unread:
+                    carried = _latest_named(unread, carried)
                 results.extend(self._ranks(clause, cstart, sent, carried, area, status, default_period))
         return [o for o in results if o is not None]
 
@@ -330,6 +337,14 @@ def _drop_modifiers(clause: str, figures: list[Figure]) -> list[Figure]:
                 continue
         out.append(f)
     return out
+
+
+def _latest_named(clauses: list[str], carried: str) -> str:
+    """`carried = _named_indicator(c) or carried` for each clause in turn, found from the
+    latest clause back (the first that names one decides); `clauses` is emptied."""
+    found = next((x for x in map(_named_indicator, reversed(clauses)) if x), "")
+    clauses.clear()
+    return found or carried
 
 
 def _named_indicator(clause: str) -> str:
