@@ -28,7 +28,15 @@ def build(
         None, help="Files and folders to read (.txt .md .docx .pdf .html). Default: the bundled Jilin corpus."
     ),
     dir: Path = DirOpt,
-    jobs: int = typer.Option(1, "--jobs", "-j", min=1, max=64, help="Processes that analyse documents in parallel."),
+    jobs: int = typer.Option(
+        0,
+        "--jobs",
+        "-j",
+        min=0,
+        max=64,
+        help="Processes that analyse documents in parallel; 0: one per core for a corpus of 20 documents a core"
+        " or more, else one (the result is the same whatever the number).",
+    ),
     timings: bool = typer.Option(False, "--timings", help="Also print the seconds each stage took."),
 ) -> None:
     """Read reports and write DIR/graph.ttl and DIR/store (Oxigraph); unchanged documents come from DIR/cache."""
@@ -36,6 +44,7 @@ def build(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
+    from kg.pipeline import auto_jobs
     from kg.pipeline import build as run_build
 
     console = Console(stderr=True)
@@ -49,7 +58,7 @@ def build(
             if error:
                 progress.console.print(f"skipped: {error}", soft_wrap=True, markup=False, highlight=False)
 
-        report = run_build(list(paths) if paths else None, dir, on_document, jobs=jobs)
+        report = run_build(list(paths) if paths else None, dir, on_document, jobs=jobs or auto_jobs(paths or None))
     if report.up_to_date:
         Console(stderr=True).print(f"{dir} is up to date: inputs and pipeline unchanged since the last build")
     elif not report.documents:

@@ -129,6 +129,22 @@ def keep_for_the_build() -> None:
             gc.freeze()
 
 
+DOCUMENTS_PER_WORKER = 20  # below this, starting a worker (spaCy, the model, numba) costs more than it saves
+
+
+def auto_jobs(paths: list[Path] | None, cores: int | None = None) -> int:
+    """Processes for `kg build` when none are asked for: one per core the process may run
+    on, as long as each gets `DOCUMENTS_PER_WORKER` documents (the bundled five: one)."""
+    import os
+
+    from kg.ingest import discover
+
+    files, _ = discover(list(paths) if paths else default_paths())
+    if cores is None:
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(cores, len(files) // DOCUMENTS_PER_WORKER))
+
+
 def _worker_started() -> None:
     import gc
 
