@@ -17,6 +17,7 @@ from pathlib import Path
 
 from kg.measure.numbers import NUMERALS, Figure, find_figures, vocab
 from kg.measure.registry import canonical_indicator
+from kg.nlp.rules import HAN
 from kg.records import Document, Entity, Evidence, Observation
 
 CLAUSE_SPLIT = re.compile(r"[，,；;：:。！？!?]")
@@ -33,7 +34,6 @@ COUNTED_OBJECT = re.compile(r"(?:\d+[A-Za-z]|[^，,；;。、等和及的0-9])[^
 OBJECT_START = re.compile(r"[\u4e00-\u9fffA-Za-z“]|\d+[A-Za-z]")
 FIGURE_LIKE = re.compile(r"\d+(?:\.\d+)?(?:%|(?=[\u4e00-\u9fff]))")
 ORDINAL_NOUNS = set("批届次期代章条款")
-HAN = re.compile(r"[\u4e00-\u9fff]")
 LIST_MARK = re.compile(r"[、和及与]")
 
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from kg.nlp.rules import HAN
+
 DATA = Path(__file__).resolve().parent / "units.json"
 CN_DIGITS = "零〇一二两三四五六七八九十百千万亿"
 
@@ -73,7 +75,6 @@ def parse_value(s: str) -> float | None:
 
 HALF = re.compile(r"一半(以上|左右)?")
 DATE_AFTER = re.compile(r"[年月日号届]")
-HAN_AFTER = re.compile(r"[\u4e00-\u9fff]")
 
 
 @lru_cache(maxsize=1)
@@ -127,7 +128,7 @@ def find_figures(clause: str) -> list[Figure]:
         end = m.end() + (len(qual) if qual and after.startswith(qual) and not m.group("approx") else 0)
         if unit == "百分点":
             unit = "个百分点"
-        if unit in ("小时", "天") and HAN_AFTER.match(after):
+        if unit in ("小时", "天") and HAN.match(after):
             continue  # 24小时供水: a duration that describes a noun
         if not raw[0].isdigit() and after.startswith(words["slogan_nouns"]):
             continue  # 中央八项规定, 四个意识: a set phrase of party language, not a count

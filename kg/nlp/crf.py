@@ -7,12 +7,10 @@ rule candidates as features. It learns where a name begins, which the rules only
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
-from kg.nlp.rules import Candidate
+from kg.nlp.rules import HAN, Candidate
 
-HAN = re.compile(r"[\u4e00-\u9fff]")
 MODELS = Path(__file__).resolve().parent.parent / "data" / "models"
 
 

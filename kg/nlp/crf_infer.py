@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from kg.nlp.crf import QUOTE_CLOSERS, QUOTE_OPENERS, _kind
+from kg.nlp.rules import HAN_FIRST, HAN_LAST
 
 UNIGRAMS = {"c0": 0, "c-1": -1, "c+1": 1, "c-2": -2, "c+2": 2}
 BIGRAMS = {"c-1c0": (-1, 0), "c0c+1": (0, 1), "c-2c-1": (-2, -1), "c+1c+2": (1, 2), "c-1c+1": (-1, 1)}
@@ -201,6 +202,10 @@ class CompiledCrf:
         the text). Every attribute becomes a row index into one weight table, computed
         for the whole document with array operations; numba sums the rows.
         """
+        return self._scores(paragraphs)[:2]
+
+    def _scores(self, paragraphs: list[tuple]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`emissions`, and the code points of the texts (decoding reads them too)."""
         from spacy.strings import get_string_id
 
         from kg.nlp.crf_kernels import sum_rows
@@ -209,7 +214,7 @@ class CompiledCrf:
         bounds = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
         n = int(bounds[-1])
         if not n:
-            return np.zeros((0, self.size)), bounds
+            return np.zeros((0, self.size)), bounds, np.zeros(0, dtype=np.int64)
         texts = [p[0] for p in paragraphs]
         cps = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
         chars = self.char_tokens[np.minimum(cps, len(self.char_tokens) - 1)]
@@ -271,7 +276,8 @@ class CompiledCrf:
         columns.append(np.where((pos == 0) | (pos == 3), before[widx], same))
         columns.append(np.where((pos == 2) | (pos == 3), after[widx], same))
         rule_at, rule_rows = self._rule_entries(bases, paragraphs)
-        return sum_rows(self.W, self.bias, np.stack(columns, axis=1, dtype=np.int32), rule_at, rule_rows), bounds
+        E = sum_rows(self.W, self.bias, np.stack(columns, axis=1, dtype=np.int32), rule_at, rule_rows)
+        return E, bounds, cps
 
     def tag(self, scores: tuple[np.ndarray, np.ndarray]) -> list[list[str]]:
         """The label sequence of each paragraph of `emissions` (what crfsuite's tagger
@@ -290,11 +296,10 @@ class CompiledCrf:
         from kg.nlp.crf_kernels import bio_spans, viterbi
 
         out: list[list[tuple[int, int, str]]] = [[] for _ in paragraphs]
-        E, bounds = self.emissions(paragraphs)
+        E, bounds, cps = self._scores(paragraphs)
         if not len(E):
             return out
-        cps = np.frombuffer("".join(p[0] for p in paragraphs).encode("utf-32-le"), dtype=np.uint32)
-        han = np.concatenate(([0], np.cumsum((cps >= 0x4E00) & (cps <= 0x9FFF))))
+        han = np.concatenate(([0], np.cumsum((cps >= HAN_FIRST) & (cps <= HAN_LAST))))
         found = bio_spans(viterbi(E, bounds, self.T), bounds, self.label_kinds, self.label_classes, han)
         classes = self.classes
         for k, s, e, c in found.tolist():

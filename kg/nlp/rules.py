@@ -16,7 +16,8 @@ from pathlib import Path
 NLP_DIR = Path(__file__).resolve().parent
 PATTERNS = NLP_DIR / "patterns"
 GAZ_DIR = NLP_DIR.parent / "data" / "gazetteer"
-HAN = re.compile(r"[\u4e00-\u9fff]")
+HAN_FIRST, HAN_LAST = 0x4E00, 0x9FFF  # the CJK Unified Ideographs: what counts as Han
+HAN = re.compile(f"[{chr(HAN_FIRST)}-{chr(HAN_LAST)}]")
 NAME_PUNCT = set("·•-—")
 OPEN_Q, CLOSE_Q = '“‘「『"', '”’」』"'
 # a token a name can extend over: Han characters, letters and digits (str.isalnum: \w
