@@ -135,3 +135,8 @@ class Observation:
     qualifier: str = ""  # 以上, 左右, 不少于, 区间 …
     evidence: list[Evidence] = field(default_factory=list)
     text: str = ""  # the words around the figure
+
+
+# what a document's figures and its graph part read of resolution: sentence index →
+# (start, end, entity) of each entity occurring in the sentence
+Occurrences = dict[int, list[tuple[int, int, Entity]]]

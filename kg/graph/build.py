@@ -21,9 +21,7 @@ from rdflib.namespace import XSD as _XSD
 
 from kg.graph import namespaces as ns
 from kg.graph.sink import Vocabulary, iri, literal, zh
-from kg.records import Document, Entity, Observation, Relation, Sentence
-
-Occurrences = dict[int, list[tuple[int, int, Entity]]]  # sentence index → (start, end, entity)
+from kg.records import Document, Entity, Observation, Occurrences, Relation, Sentence
 
 ID = str(ns.ID)
 PK, QB, GEO = Vocabulary(ns.PK), Vocabulary(ns.QB), Vocabulary(ns.GEO)
@@ -76,7 +74,7 @@ def add_document(ds, doc: Document, region_iri: str | None, used: set[int]) -> N
         (PK.reviewYear, doc.review_year),
         (PK.planYear, doc.plan_year),
     ):
-        if _year(y) is not None:
+        if y:
             pairs.append((p, _year(y)))
     g.node(doc_iri(doc.id), pairs)
     for s in doc.sentences:
@@ -100,7 +98,7 @@ def add_sentence(g, doc: Document, s: Sentence) -> None:
     )
 
 
-def add_entity(ds, e: Entity, slug_pinyin: str = "") -> None:
+def add_entity(ds, e: Entity) -> None:
     g = ds.graph(SHARED if not e.code else GAZETTEER)
     n = iri(e.iri)
     pairs = [(RDF.type, PK[e.cls]), (RDFS.label, zh(e.label))]

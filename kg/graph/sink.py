@@ -3,8 +3,9 @@
 The graph stage used to fill an in-memory rdflib Dataset and serialise it; at ten times
 the sample that held a gigabyte, and making rdflib terms alone took a third of the
 graph stage. Terms here are their N-Quads text (`<iri>`, `"text"@zh`, …), the sink
-offers the one call the builders use (`sink.graph(name).add((s, p, o))`) and writes
-each quad as a line, which Oxigraph then bulk-loads from the file.
+offers the calls the builders use (`sink.graph(name).node(s, pairs)` for a subject's
+triples, `.add((s, p, o))` for one) and writes each quad as a line, which Oxigraph then
+bulk-loads from the file.
 """
 
 from __future__ import annotations
@@ -79,10 +80,10 @@ class _GraphView:
         """A quad in this graph; `union=False` for a triple already written to another graph."""
         self.sink.write([f"{triple[0]} {triple[1]} {triple[2]}"], self.suffix, union)
 
-    def node(self, subject: str, pairs: list[tuple[str, str]], union: bool = True) -> None:
+    def node(self, subject: str, pairs: list[tuple[str, str]]) -> None:
         """The triples of one subject (predicate, object pairs), written in one go: a call
         and a write per node, not per quad, which was most of the graph stage's time."""
-        self.sink.write([f"{subject} {p} {o}" for p, o in pairs], self.suffix, union)
+        self.sink.write([f"{subject} {p} {o}" for p, o in pairs], self.suffix)
 
 
 class QuadSink:

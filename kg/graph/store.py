@@ -110,23 +110,14 @@ def count_union(store) -> int:
     return int(next(iter(result))["n"].value)
 
 
-def write_turtle(triples, path: Path, prefixes: dict[str, str]) -> int:
+def write_turtle(triples, path: Path, prefixes: dict[str, str]) -> None:
     """Turtle by Oxigraph's serialiser (far faster than rdflib's), streamed from an
     iterable of triples (a store's union, a parsed N-Triples file) to a file."""
     import pyoxigraph as ox
 
-    count = 0
-
-    def counted():
-        nonlocal count
-        for t in triples:
-            count += 1
-            yield t
-
     tmp = path.with_suffix(".ttl.tmp")
-    ox.serialize(counted(), str(tmp), ox.RdfFormat.TURTLE, prefixes=prefixes)
+    ox.serialize(triples, str(tmp), ox.RdfFormat.TURTLE, prefixes=prefixes)
     tmp.replace(path)
-    return count
 
 
 def turtle_file(path: Path):
