@@ -14,26 +14,23 @@ import re
 from collections import defaultdict
 from functools import cache, lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from kg.measure.numbers import NUMERALS, Figure, find_figures, vocab
 from kg.measure.registry import canonical_indicator
 from kg.nlp.rules import HAN
-from kg.records import Document, Entity, Evidence, Observation
+from kg.records import Document, Entity, Evidence, Observation, Occurrences
 
 CLAUSE_SPLIT = re.compile(r"[，,；;：:。！？!?]")
 YEAR = re.compile(r"(?:^|到|至|在|截至|截止|于)(20\d{2})年")
 NAME_CLASSES = {"Project", "Programme", "Product", "Organization", "Enterprise", "Industry"}
 AREA_CLASSES = {"Enterprise", "Project", "Place"}
-# the patterns of the clause logic, compiled once (a call of re.search with a pattern
-# string looks it up in re's cache every time)
-SHARE_VERB = re.compile(r"(?:提升|提高|增)[到至]|达到|稳定在|保持在|控制在")
-COMPARED = re.compile(r"(高于|低于|快于|慢于)(全国|全省|东北|平均)")
-COMPARED_WITH = re.compile(r"(高于|低于|快于|慢于)(全国|全省|东北)?")
-LEADING_TIME = re.compile(r"^(?:20\d{2}年|今年|去年|上年|年内|目前)")
+# the character patterns of the clause logic, compiled once (a call of re.search with a
+# pattern string looks it up in re's cache every time); the word patterns are in
+# units.json (`_word_patterns`)
 COUNTED_OBJECT = re.compile(r"(?:\d+[A-Za-z]|[^，,；;。、等和及的0-9])[^，,；;。、等和及的\d]{1,15}")
 OBJECT_START = re.compile(r"[\u4e00-\u9fffA-Za-z“]|\d+[A-Za-z]")
 FIGURE_LIKE = re.compile(r"\d+(?:\.\d+)?(?:%|(?=[\u4e00-\u9fff]))")
-ORDINAL_NOUNS = set("批届次期代章条款")
 LIST_MARK = re.compile(r"[、和及与]")
 
 
@@ -79,7 +76,7 @@ def _measure(prefix: str, indicator: str, unit: str) -> str:
         tail = prefix[-6:]
         if any(w in indicator for w in ("涨幅", "增速", "增幅")):
             return "growth"
-        if SHARE_VERB.search(tail):
+        if _word_patterns().share_verb.search(tail):
             return "share"
         if any(w in tail for w in v["growth_words"] + v["decline_words"]):
             return "growth"
@@ -101,6 +98,26 @@ def _year_of(sentence: str, upto: int, default: int | None, status: str, doc: Do
     return y if lo <= y <= hi else default
 
 
+class _WordPatterns(NamedTuple):
+    share_verb: re.Pattern  # 提高到, 达到, 控制在 before a percentage: a share, not a growth
+    compared: re.Pattern  # 高于全国: a growth compared with a larger area's
+    compared_with: re.Pattern
+    leading_time: re.Pattern  # 2023年, 今年 before an indicator: not part of its name
+    ordinal_nouns: frozenset[str]  # 第3批: an ordinal, not a rank
+
+
+@cache
+def _word_patterns() -> _WordPatterns:
+    v = vocab()
+    return _WordPatterns(
+        re.compile(v["share_verb_pattern"]),
+        re.compile(v["compared_pattern"]),
+        re.compile(v["compared_with_pattern"]),
+        re.compile(v["leading_time_pattern"]),
+        frozenset(v["ordinal_nouns"]),
+    )
+
+
 @cache
 def _may_state_a_figure() -> tuple[re.Pattern, re.Pattern]:
     """What every figure (`find_figures`: a digit, a Chinese numeral, 一半) or rank
@@ -114,6 +131,7 @@ class ObservationExtractor:
         self.region = region
         self.occ = occ  # sentence index → (start, end, entity) in document offsets
         self.v = vocab()
+        self.numeral, self.rank = _may_state_a_figure()
         self.region_names = sorted({region.label, *region.alt_labels}, key=len, reverse=True) if region else []
         self.region_prefix = re.compile("^(?:" + "|".join(map(re.escape, self.region_names)) + ")") if region else None
 
@@ -137,7 +155,7 @@ class ObservationExtractor:
 
     def extract(self) -> list[Observation]:
         out: list[Observation] = []
-        numeral, rank = _may_state_a_figure()
+        numeral, rank = self.numeral, self.rank
         for sent in self.doc.sentences:
             # no numeral and no rank word (首位): no figure, whatever the clauses say
             has_numeral, has_rank = numeral.search(sent.text), rank.search(sent.text)
@@ -145,12 +163,13 @@ class ObservationExtractor:
                 out.extend(self._sentence(sent, has_numeral is not None, has_rank is not None))
         return out
 
-    def _sentence(self, sent, has_numeral: bool = True, has_rank: bool = True) -> list[Observation]:
+    def _sentence(self, sent, has_numeral: bool, has_rank: bool) -> list[Observation]:
         """The sentence's observations; `has_numeral` and `has_rank` say whether its text
         has a numeral and a rank at all (a clause's match is a match in the sentence),
         so that the clauses are not searched for what the sentence lacks."""
         v = self.v
-        numeral = _may_state_a_figure()[0]
+        numeral = self.numeral
+        words = _word_patterns()
         status = "target" if sent.section in ("plan", "targets") else "actual"
         if status == "actual" and any(w in sent.text for w in ("力争", "确保", "预计")):
             status = "target"
@@ -216,8 +235,8 @@ class ObservationExtractor:
                 value = fig.value
                 if measure == "growth" and any(w in prefix[-4:] for w in v["decline_words"]):
                     value = -value
-                if COMPARED.search(prefix):
-                    indicator = carried + "增速" + COMPARED_WITH.search(prefix).group(0)
+                if words.compared.search(prefix):
+                    indicator = carried + "增速" + words.compared_with.search(prefix).group(0)
                 elif measure == "level" and prefix.rstrip().endswith("增加"):
                     indicator += "增加量"
                 period = _year_of(sent.text, cstart + fig.start, default_period, status, self.doc)
@@ -232,7 +251,7 @@ class ObservationExtractor:
         """(indicator, end of the words it used): before the figure, or verb + object after it."""
         v = self.v
         p = _strip_words(prefix.strip(), "leading_noise", leading=True)
-        p = LEADING_TIME.sub("", p)
+        p = _word_patterns().leading_time.sub("", p)
         p = _strip_words(p, "leading_noise", leading=True)
         verbs, any_verb = _longest_first("object_verbs")
         verb = next((w for w in verbs if p.endswith(w)), "") if p.endswith(any_verb) else ""
@@ -273,7 +292,7 @@ class ObservationExtractor:
 
     def _ranks(self, clause, cstart, sent, carried, area, status, default_period) -> list[Observation]:
         out = []
-        for m in _may_state_a_figure()[1].finditer(clause):
+        for m in self.rank.finditer(clause):
             n = m.group("n")
             if m.group("first"):
                 value = 1.0
@@ -288,7 +307,7 @@ class ObservationExtractor:
             if m.group("n") and not (m.group("verb") or m.group("scope") or m.group("suffix")):
                 continue  # 科技是第一生产力: an ordinal, not a rank
             before = clause[: m.start()].split("、")[-1]
-            if clause[m.end() : m.end() + 1] in ORDINAL_NOUNS:
+            if clause[m.end() : m.end() + 1] in _word_patterns().ordinal_nouns:
                 continue
             base = self._indicator(before, clause, Figure(m.start(), m.end(), value, "位"))[0] or carried
             if not base:
@@ -348,23 +367,22 @@ def _latest_named(clauses: list[str], carried: str) -> str:
 
 
 def _named_indicator(clause: str) -> str:
-    """The longest registry indicator a clause names anywhere."""
-    found = [(len(n), -k, n) for c in set(clause) for k, n in _names_by_first_char().get(c, ()) if n in clause]
-    # the longest; of equally long ones the first in the registry, as max() over it would
-    return canonical_indicator(max(found)[2]) if found else ""
+    """The longest registry indicator a clause names anywhere; of equally long ones the
+    first in the registry, as max() over it would."""
+    names, index = _registry_index()
+    hits = index.within(clause)
+    return canonical_indicator(names[max(hits, key=lambda i: len(names[i]))]) if hits else ""
 
 
 @cache
-def _names_by_first_char() -> dict[str, list[tuple[int, str]]]:
-    """Registry names (with their place in the registry) by their first character: a
-    clause is compared with the names that can start in it, not with all of them."""
+def _registry_index():
+    """The registry's names and the index of which occur in a text (positions ascending,
+    so the first of equally long ones is the first in the registry)."""
     from kg.measure.registry import registry
+    from kg.relate.index import SubstringIndex
 
-    out: dict[str, list[tuple[int, str]]] = defaultdict(list)
-    for k, n in enumerate(registry()):
-        if n:
-            out[n[0]].append((k, n))
-    return dict(out)
+    names = [n for n in registry() if n]
+    return names, SubstringIndex(names)
 
 
 def _known_indicator(core: str) -> str:
@@ -384,7 +402,6 @@ def observation_key(o: Observation) -> str:
     return hashlib.sha1(raw.encode()).hexdigest()[:16]
 
 
-Occurrences = dict[int, list[tuple[int, int, Entity]]]  # sentence index → (start, end, entity)
 Indexed = dict[int, list[tuple[int, int, int]]]  # the same with the entity's index in the entity list
 
 
