@@ -44,7 +44,6 @@ def build(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
 
-    from kg.pipeline import auto_jobs
     from kg.pipeline import build as run_build
 
     console = Console(stderr=True)
@@ -58,7 +57,7 @@ def build(
             if error:
                 progress.console.print(f"skipped: {error}", soft_wrap=True, markup=False, highlight=False)
 
-        report = run_build(list(paths) if paths else None, dir, on_document, jobs=jobs or auto_jobs(paths or None))
+        report = run_build(list(paths) if paths else None, dir, on_document, jobs=jobs or None)
     if report.up_to_date:
         Console(stderr=True).print(f"{dir} is up to date: inputs and pipeline unchanged since the last build")
     elif not report.documents:

@@ -132,17 +132,14 @@ def keep_for_the_build() -> None:
 DOCUMENTS_PER_WORKER = 20  # below this, starting a worker (spaCy, the model, numba) costs more than it saves
 
 
-def auto_jobs(paths: list[Path] | None, cores: int | None = None) -> int:
-    """Processes for `kg build` when none are asked for: one per core the process may run
-    on, as long as each gets `DOCUMENTS_PER_WORKER` documents (the bundled five: one)."""
+def auto_jobs(files: int, cores: int | None = None) -> int:
+    """Processes when none are asked for (`jobs=None`): one per core the process may run
+    on, as long as each gets `DOCUMENTS_PER_WORKER` of the `files` (the bundled five: one)."""
     import os
 
-    from kg.ingest import discover
-
-    files, _ = discover(list(paths) if paths else default_paths())
     if cores is None:
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(1, min(cores, len(files) // DOCUMENTS_PER_WORKER))
+    return max(1, min(cores, files // DOCUMENTS_PER_WORKER))
 
 
 def _worker_started() -> None:
@@ -288,14 +285,14 @@ def extract(
     paths: list[Path],
     on_document: Callable[[str, str | None, int], None] | None = None,
     nlp=None,
-    jobs: int = 1,
+    jobs: int | None = 1,
     cache_dir: Path | None = None,
     model: str | None = None,
     graph_dir: Path | None = None,
 ) -> BuildReport:
     """Read and analyse every document; errors name the file and the batch goes on.
 
-    The result does not depend on `jobs`: documents are merged in file order. With
+    The result does not depend on `jobs` (None: `auto_jobs`): documents are merged in file order. With
     `graph_dir`, the graph of what resolution decides is written (and loaded into the
     store, in the background) while relations and figures are still being found;
     `write_build` completes it.
@@ -311,6 +308,7 @@ def extract(
     t0 = time.perf_counter()
     report = BuildReport()
     files, report.errors = discover(paths)
+    jobs = auto_jobs(len(files)) if jobs is None else jobs
     resolver = Resolver()
     cache = DocumentCache(cache_dir) if cache_dir else None
     seen_ids: set[str] = set()
@@ -423,7 +421,7 @@ def _manifest(paths: list[Path]) -> dict:
     return {"fingerprint": fingerprint(whole=True), "files": files_keys, "errors": errors}
 
 
-def build(paths: list[Path] | None, out_dir: Path, on_document=None, nlp=None, jobs: int = 1) -> BuildReport:
+def build(paths: list[Path] | None, out_dir: Path, on_document=None, nlp=None, jobs: int | None = 1) -> BuildReport:
     """Extract (with the document cache in out_dir/cache) and write the graph and the store.
 
     When the inputs and the pipeline are exactly those of the last build in out_dir,
