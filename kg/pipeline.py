@@ -149,12 +149,18 @@ def _worker_started() -> None:
 
 
 def _worker_pool(jobs: int):
-    """Processes for documents (recognition, then figures); spawned, not forked: the
-    parent may hold threads and open stores."""
+    """Processes for documents (recognition, then figures), never forked from the parent
+    (it may hold threads and open stores): forked from a fork server that has loaded the
+    pipeline once (`kg.workers`), or spawned where there is no fork server."""
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"), initializer=_worker_started)
+    if "forkserver" in mp.get_all_start_methods():
+        context = mp.get_context("forkserver")
+        context.set_forkserver_preload(["kg.workers"])  # read when the server starts, once per parent
+    else:
+        context = mp.get_context("spawn")
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_started)
 
 
 def _warm_up_resolution() -> None:

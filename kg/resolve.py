@@ -123,7 +123,7 @@ def _word_pinyin(word: str) -> str:
 @lru_cache(maxsize=1 << 16)
 def slug(text: str) -> str:
     """Readable pinyin slug: words joined by '-', e.g. 吉林化纤 → jilin-huaxian."""
-    from kg.nlp.tokenizer import words as jieba_words
+    from kg.nlp.words import words as jieba_words
 
     words = [p for p in map(_word_pinyin, jieba_words(text, hmm=False)) if p]
     out = "-".join(words)[:80].strip("-")

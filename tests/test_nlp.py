@@ -46,7 +46,7 @@ def test_jieba_rs_words_are_jiebas_words() -> None:
     must give the same words on the whole bundled corpus."""
     import jieba
 
-    from kg.nlp.tokenizer import words
+    from kg.nlp.words import words
     from kg.pipeline import CORPUS
 
     jieba.initialize()

@@ -167,6 +167,33 @@ def test_the_parent_takes_back_jobs_no_worker_has_started() -> None:
     assert jobs.taken and max(jobs.taken) == len(args) - 1
 
 
+def _worker_state(_: int) -> tuple[int, int, bool]:
+    import gc
+    import sys
+
+    from kg.nlp import load
+
+    return load.cache_info().currsize, gc.get_freeze_count(), "kg.workers" in sys.modules
+
+
+def test_build_workers_start_with_the_pipeline_loaded_once() -> None:
+    """The workers come from a fork server that loaded and ran the pipeline before any
+    job (so a worker pays nothing for it) and set it aside from the collector; starting
+    them loads nothing in the parent."""
+    import multiprocessing as mp
+
+    from kg.nlp import load
+    from kg.pipeline import _worker_pool
+
+    if "forkserver" not in mp.get_all_start_methods():
+        pytest.skip("no fork server on this platform: workers are spawned and load the pipeline themselves")
+    before = load.cache_info().currsize
+    with _worker_pool(2) as pool:
+        states = list(pool.map(_worker_state, range(2)))
+    assert all(loaded == 1 and frozen > 10_000 and preloaded for loaded, frozen, preloaded in states), states
+    assert load.cache_info().currsize == before  # nothing loaded here by starting workers
+
+
 def test_builds_give_the_collector_back_and_keep_the_hosts_frozen_objects() -> None:
     """A build raises the collector's thresholds and sets its records aside; the last
     build to end restores the host's thresholds and frees what it set aside, but never

@@ -55,10 +55,3 @@ def create_tokenizer() -> Callable:
         return JiebaRsTokenizer(nlp.vocab)
 
     return make
-
-
-def words(text: str, hmm: bool = True) -> list[str]:
-    """jieba words of a text (for slugs and features outside a spaCy Doc)."""
-    import rjieba
-
-    return rjieba.cut(text, hmm)
