@@ -23,9 +23,10 @@ def analyse_file(path: Path, model: str | None = None):
 
 
 def analyse_to_bytes(path: Path, model: str | None = None) -> bytes | str:
-    """`analyse_file` in a worker, pickled there once: the parent stores these bytes in
-    the cache as they are and unpickles them once."""
-    import pickle
+    """`analyse_file` in a worker, pickled there once as a cache entry
+    (`kg.cache.entry_bytes`): the parent stores these bytes in the cache as they are and
+    unpickles them once."""
+    from kg.cache import entry_bytes
 
     result = analyse_file(path, model)
-    return result if isinstance(result, str) else pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+    return result if isinstance(result, str) else entry_bytes(*result)

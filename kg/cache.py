@@ -62,8 +62,8 @@ class DocumentCache:
         if not p.exists():
             return None
         try:
-            return pickle.loads(p.read_bytes())
-        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            return read_entry(p.read_bytes())
+        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError):
             return None
 
     def has(self, key: str) -> bool:
@@ -74,3 +74,24 @@ class DocumentCache:
         tmp = self.path(key).with_suffix(".tmp")
         tmp.write_bytes(data)
         tmp.replace(self.path(key))
+
+
+def entry_bytes(doc, mentions: list) -> bytes:
+    """A cache entry: the document's pickle, then the mentions' pickle, one after the
+    other, so that a reader of the document alone (a figure job) stops after it."""
+    protocol = pickle.HIGHEST_PROTOCOL
+    return pickle.dumps(doc, protocol=protocol) + pickle.dumps(mentions, protocol=protocol)
+
+
+def read_entry(data: bytes) -> tuple:
+    """(Document, mentions) of an entry's bytes."""
+    import io
+
+    stream = io.BytesIO(data)
+    return pickle.load(stream), pickle.load(stream)
+
+
+def read_document(path: Path):
+    """The Document of the entry at `path`, without reading its mentions."""
+    with path.open("rb") as f:
+        return pickle.load(f)

@@ -175,10 +175,8 @@ def _analyse_all(files: list[Path], pool, cache, model: str | None, on_result) -
     """Analyse what the cache lacks, in the worker `pool` (or here), and report results in
     file order as they arrive (the parent's share, caching and resolution, overlaps the
     workers). Returns each file's content key."""
-    import pickle
-
     from kg.analyse import analyse_to_bytes
-    from kg.cache import content_key
+    from kg.cache import content_key, read_entry
 
     keys = {f: content_key(f) for f in files}
     todo = [f for f in files if cache is None or not cache.has(keys[f])]
@@ -197,12 +195,12 @@ def _analyse_all(files: list[Path], pool, cache, model: str | None, on_result) -
                 if isinstance(data, bytes):
                     if cache is not None:
                         cache.put_bytes(keys[f], data)
-                    result = pickle.loads(data)
+                    result = read_entry(data)
                 else:
                     result = data
             elif result is None:  # an unreadable cache entry: analysed again, and replaced
                 data = analyse_to_bytes(f, model)
-                result = data if isinstance(data, str) else pickle.loads(data)
+                result = data if isinstance(data, str) else read_entry(data)
                 if isinstance(data, bytes):
                     cache.put_bytes(keys[f], data)
             if not isinstance(result, str):

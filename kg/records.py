@@ -6,8 +6,10 @@ replaced without touching the others.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 ENTITY_CLASSES = (
     "Enterprise",
@@ -135,6 +137,14 @@ class Observation:
     qualifier: str = ""  # 以上, 左右, 不少于, 区间 …
     evidence: list[Evidence] = field(default_factory=list)
     text: str = ""  # the words around the figure
+
+    @cached_property
+    def key(self) -> str:
+        """Its identity, the local name of its IRI: the same figure stated twice has one
+        key. Kept once computed (merging, sorting and the graph each read it; nothing
+        changes the fields it reads once the figure is found)."""
+        raw = f"{self.area}|{self.indicator}|{self.period}|{self.value}|{self.unit}|{self.measure}|{self.status}"
+        return hashlib.sha1(raw.encode()).hexdigest()[:16]
 
 
 # what a document's figures and its graph part read of resolution: sentence index →

@@ -160,10 +160,17 @@ class Resolver:
             if m.label == "Place":
                 d = self.gaz.lookup(normalise(m.text), province)
                 if d:
-                    self.divisions[d.code] = d
+                    if d.code not in self.divisions:
+                        self.divisions[d.code] = d
+                        place_iri(d)  # its slug made now (see below)
                     self.groups[("division", d.code)].append(m)
                     continue
-            self.groups[("key", resolution_key(m.text, m.label, region_name))].append(m)
+            group = ("key", resolution_key(m.text, m.label, region_name))
+            if group not in self.groups:
+                # a new name's slug made now, in the build while the workers recognise the
+                # next documents, not in `entities()`, which the workers wait for
+                slug(group[1])
+            self.groups[group].append(m)
 
     def _merged_groups(self) -> dict[tuple[str, str], list[Mention]]:
         """Groups that share a surface form are one entity, whatever class each guessed."""

@@ -138,6 +138,27 @@ def test_a_corrupt_cache_entry_is_analysed_again(sample_build: Path, tmp_path: P
     assert entry.read_bytes() != b"not a pickle"
 
 
+def test_a_figure_job_reads_a_cache_entry_without_its_mentions(sample_build: Path, tmp_path: Path) -> None:
+    """A cache entry is the document's pickle, then the mentions': a figure job stops
+    after the first; a truncated entry counts as missing, not as a document without
+    mentions."""
+    import pickle
+
+    from kg.cache import DocumentCache, read_document
+
+    entry = max((sample_build / "cache").rglob("*.pickle"), key=lambda p: p.stat().st_size)
+    data = entry.read_bytes()
+    doc, mentions = DocumentCache(sample_build / "cache").get(entry.stem)
+    assert mentions and all(m.doc_id == doc.id for m in mentions)
+    alone = read_document(entry)
+    assert (alone.id, alone.text, list(alone.offsets)) == (doc.id, doc.text, list(doc.offsets))
+    assert len(pickle.dumps(alone, protocol=pickle.HIGHEST_PROTOCOL)) < len(data)  # the mentions were not read
+    cut = tmp_path / "cache"
+    cache = DocumentCache(cut)
+    cache.put_bytes("cut", data[: len(pickle.dumps(alone, protocol=pickle.HIGHEST_PROTOCOL))])
+    assert cache.get("cut") is None
+
+
 def test_a_chunk_split_for_two_loaders_keeps_every_line_whole(tmp_path: Path) -> None:
     from kg.graph.sink import _split_lines
 

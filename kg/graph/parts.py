@@ -53,12 +53,11 @@ def part_in_worker(entry: str, table: str, region: int | None, indexed, part_dir
     """`make_part` in a worker: the document from its cache entry, the entities from the
     build's entity table, the part into two files in `part_dir` (with no `part_dir`,
     figures only)."""
-    import pickle
-
+    from kg.cache import read_document
     from kg.graph.sink import QuadSink
     from kg.measure.extract import read_entity_table, with_entities
 
-    doc, _ = pickle.loads(Path(entry).read_bytes())
+    doc = read_document(Path(entry))
     region_entity, occurrences = with_entities(read_entity_table(table, Path(table).stat().st_mtime), region, indexed)
     if part_dir is None:
         return make_part(doc, region_entity, occurrences)

@@ -9,7 +9,6 @@ The section gives the status and the period; an explicit year in the sentence wi
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import defaultdict
 from functools import cache, lru_cache
@@ -398,8 +397,7 @@ def _known_indicator(core: str) -> str:
 
 
 def observation_key(o: Observation) -> str:
-    raw = f"{o.area}|{o.indicator}|{o.period}|{o.value}|{o.unit}|{o.measure}|{o.status}"
-    return hashlib.sha1(raw.encode()).hexdigest()[:16]
+    return o.key
 
 
 Indexed = dict[int, list[tuple[int, int, int]]]  # the same with the entity's index in the entity list
