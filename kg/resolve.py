@@ -141,6 +141,9 @@ CLASS_PATH = {
 }
 
 
+Group = tuple[str, str]  # ("key", resolution key) or ("division", code): mentions of one name
+
+
 def place_iri(d: Division) -> str:
     return f"{ID}place/{slug(d.name)}-{d.code[:6]}"
 
@@ -150,74 +153,88 @@ class Resolver:
 
     def __init__(self) -> None:
         self.gaz = gazetteer()
-        self.groups: dict[tuple[str, str], list[Mention]] = defaultdict(list)
+        self.groups: dict[Group, list[Mention]] = defaultdict(list)
         self.divisions: dict[str, Division] = {}
+        # kept up to date as documents arrive (while the build's workers recognise the next
+        # ones), so that `entities()`, which the workers wait for, only reads them
+        self._labels: dict[Group, Counter] = defaultdict(Counter)  # class guesses per group
+        self._forms: dict[Group, Counter] = defaultdict(Counter)  # normalised surface forms per group
+        self._owner: dict[str, Group] = {}  # a form → a name group that has it
+        self._parent: dict[Group, Group] = {}  # groups sharing a form, joined (union-find)
 
     def add(self, doc: Document, mentions: list[Mention]) -> None:
         province = doc.region[:2] + "0000000000" if doc.region else ""
         region_name = self.gaz.by_code[doc.region].name if doc.region in self.gaz.by_code else ""
         for m in mentions:
+            form = normalise(m.text)
             if m.label == "Place":
-                d = self.gaz.lookup(normalise(m.text), province)
+                d = self.gaz.lookup(form, province)
                 if d:
                     if d.code not in self.divisions:
                         self.divisions[d.code] = d
-                        place_iri(d)  # its slug made now (see below)
-                    self.groups[("division", d.code)].append(m)
+                        place_iri(d)  # its slug made now, as below
+                    group = ("division", d.code)
+                    self.groups[group].append(m)
+                    self._forms[group][form] += 1
                     continue
             group = ("key", resolution_key(m.text, m.label, region_name))
             if group not in self.groups:
-                # a new name's slug made now, in the build while the workers recognise the
-                # next documents, not in `entities()`, which the workers wait for
-                slug(group[1])
+                self._parent[group] = group
+                slug(group[1])  # a new name's slug made now, not in `entities()`
             self.groups[group].append(m)
+            self._labels[group][m.label] += 1
+            self._forms[group][form] += 1
+            owner = self._owner.setdefault(form, group)
+            if owner != group:
+                a, b = self._root(owner), self._root(group)
+                if a != b:
+                    self._parent[max(a, b)] = min(a, b)
 
-    def _merged_groups(self) -> dict[tuple[str, str], list[Mention]]:
-        """Groups that share a surface form are one entity, whatever class each guessed."""
-        parent: dict[tuple[str, str], tuple[str, str]] = {g: g for g in self.groups}
+    def _root(self, g: Group) -> Group:
+        parent = self._parent
+        while parent[g] != g:
+            parent[g] = parent[parent[g]]
+            g = parent[g]
+        return g
 
-        def find(g):
-            while parent[g] != g:
-                parent[g] = parent[parent[g]]
-                g = parent[g]
-            return g
-
-        owner: dict[str, tuple[str, str]] = {}
+    def _merged_groups(self) -> dict[Group, list[Group]]:
+        """Groups that share a surface form are one entity, whatever class each guessed:
+        each entity's groups (in order) under the first of them. The first is the same
+        whatever order the documents came in, as a joined pair keeps the smaller root."""
+        merged: dict[Group, list[Group]] = defaultdict(list)
         for g in sorted(self.groups):
-            if g[0] != "key":
-                continue
-            for m in self.groups[g]:
-                form = normalise(m.text)
-                if form in owner:
-                    a, b = find(owner[form]), find(g)
-                    if a != b:
-                        parent[max(a, b)] = min(a, b)
-                else:
-                    owner[form] = g
-        merged: dict[tuple[str, str], list[Mention]] = defaultdict(list)
-        for g in sorted(self.groups):
-            merged[find(g)].extend(self.groups[g])
+            merged[self._root(g) if g[0] == "key" else g].append(g)
         return merged
+
+    def _tally(self, tallies: dict[Group, Counter], members: list[Group]) -> Counter:
+        """The members' counts added up, in the order the members' mentions come (ties in
+        `most_common` go to the first met, as when the mentions were counted one by one)."""
+        if len(members) == 1:
+            return tallies[members[0]]
+        total: Counter = Counter()
+        for g in members:
+            total.update(tallies[g])
+        return total
 
     def entities(self) -> list[Entity]:
         out: dict[str, Entity] = {}
         used_iris: dict[str, str] = {}
-        for (kind, key), mentions in sorted(self._merged_groups().items()):
+        for (kind, key), members in sorted(self._merged_groups().items()):
+            forms = self._tally(self._forms, members)
             if kind == "division":
                 d = self.divisions[key]
                 ent = self._division_entity(d)
             else:
-                cls = Counter(m.label for m in mentions).most_common(1)[0][0]
+                cls = self._tally(self._labels, members).most_common(1)[0][0]
                 iri = f"{ID}{CLASS_PATH[cls]}/{slug(key)}"
                 if used_iris.get(iri, key) != key:
                     iri += "-" + hashlib.sha1(key.encode()).hexdigest()[:6]
                 used_iris[iri] = key
-                forms = Counter(normalise(m.text) for m in mentions)
                 label = max(forms, key=lambda f: (len(f), forms[f], f))
                 ent = Entity(iri=iri, label=label, cls=cls)
-            ent.mentions.extend(mentions)
-            forms = {normalise(m.text) for m in mentions}
-            ent.alt_labels |= forms - {ent.label}
+            for g in members:
+                ent.mentions.extend(self.groups[g])
+            ent.alt_labels |= forms.keys() - {ent.label}
             if ent.iri in out:
                 out[ent.iri].mentions.extend(ent.mentions)
                 out[ent.iri].alt_labels |= ent.alt_labels - {out[ent.iri].label}

@@ -400,7 +400,7 @@ def observation_key(o: Observation) -> str:
     return o.key
 
 
-Indexed = dict[int, list[tuple[int, int, int]]]  # the same with the entity's index in the entity list
+Indexed = dict[int, list[tuple[int, int, int]]]  # the same as (start, -end, the entity's index in the entity list)
 
 
 def document_inputs(docs: list[Document], entities: list[Entity]) -> dict[str, tuple[int | None, Indexed]]:
@@ -420,14 +420,15 @@ def document_inputs(docs: list[Document], entities: list[Entity]) -> dict[str, t
     out = {}
     for doc in docs:
         region = index.get(place_iri(gaz.by_code[doc.region])) if doc.region else None
-        # by start, longest first, then in entity order (k rises as they were added)
-        out[doc.id] = (region, {k: [(s, -e, i) for s, e, i in sorted(v)] for k, v in occ[doc.id].items()})
+        # by start, longest first, then in entity order (k rises as they were added); the
+        # ends stay negated here, `with_entities` (in the worker) turns them back
+        out[doc.id] = (region, {k: sorted(v) for k, v in occ[doc.id].items()})
     return out
 
 
 def with_entities(entities: list[Entity], region: int | None, indexed: Indexed) -> tuple[Entity | None, Occurrences]:
     """`document_inputs` of one document with the indices replaced by the entities."""
-    occurrences = {k: [(s, t, entities[i]) for s, t, i in v] for k, v in indexed.items()}
+    occurrences = {k: [(s, -t, entities[i]) for s, t, i in v] for k, v in indexed.items()}
     return (entities[region] if region is not None else None), occurrences
 
 
