@@ -47,6 +47,7 @@ def test_build_query_and_stats_on_written_reports(tmp_path: Path) -> None:
     out = tmp_path / "out"
     r = kg("build", str(src), "--dir", str(out))
     assert r.returncode == 0, r.stderr
+    assert "triples" in r.stdout  # the summary, written out before the process ends at once
     assert "empty.txt: empty document" in r.stderr and (out / "graph.ttl").exists()
     assert_conforms(out / "graph.ttl")
     r = kg("query", "SELECT ?l WHERE { ?e a pk:Place ; rdfs:label ?l } ORDER BY ?l", "--dir", str(out), "-f", "csv")
