@@ -25,8 +25,12 @@ def vocab() -> dict:
     return d
 
 
+@lru_cache(maxsize=4096)
 def chinese_to_number(s: str) -> float | None:
-    """一百 → 100, 两 → 2, 百 → 100, 十 → 10; None when it is not a numeral."""
+    """一百 → 100, 两 → 2, 百 → 100, 十 → 10; None when it is not a numeral.
+
+    Kept per numeral: reports write few distinct ones (一, 两, 三… make most of them) and
+    cn2an's reading of one took longer than finding the figures of its clause."""
     import cn2an
 
     bare = {"百": 100, "千": 1000, "万": 10000, "十": 10, "半": 0.5}
