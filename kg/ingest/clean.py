@@ -68,18 +68,32 @@ def _artefact_mask(raw: str, rules: CleanRules) -> bytearray:
     return keep
 
 
+LINE_BREAK = re.compile(r"\r\n|\r|\n|\u2028|\u2029|\x0c")
+SPACE_IN_LINE = re.compile(r"[^\S\r\n\u2028\u2029\x0c]+")  # whitespace but a line break
+
+
 def _line_spans(raw: str) -> list[tuple[int, int]]:
     spans, start = [], 0
-    for m in re.finditer(r"\r\n|\r|\n|\u2028|\u2029|\x0c", raw):
+    for m in LINE_BREAK.finditer(raw):
         spans.append((start, m.start()))
         start = m.end()
     spans.append((start, len(raw)))
     return spans
 
 
+def _lines_without_spaces(raw: str, spans: list[tuple[int, int]]) -> list[str]:
+    """Each line's text without its whitespace: one substitution over the whole text, then
+    cut at the line breaks (a substitution per line took a third of the cleaning). Should
+    taking the spaces out join two breaks into one (\r then \n), line by line instead."""
+    texts = LINE_BREAK.split(SPACE_IN_LINE.sub("", raw))
+    if len(texts) != len(spans):
+        texts = [re.sub(r"\s+", "", raw[s:e]) for s, e in spans]
+    return texts
+
+
 def _drop_repeated_lines(raw: str, spans: list[tuple[int, int]], keep: bytearray, rules: CleanRules) -> None:
     """Running page headers and footers repeat verbatim; body text does not."""
-    texts = [re.sub(r"\s+", "", raw[s:e]) for s, e in spans]
+    texts = _lines_without_spaces(raw, spans)
     counts = Counter(t for t in texts if t)
     for (s, e), t in zip(spans, texts):
         if (

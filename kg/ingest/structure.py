@@ -24,7 +24,7 @@ CLOSERS = "”’」』）)】》\"'"
 def _cues() -> dict:
     d = json.loads(DATA.read_text(encoding="utf-8"))
     d["_section"] = {k: [re.compile(p) for p in v] for k, v in d["section_cues"].items()}
-    d["_sentence"] = {k: [re.compile(p) for p in v] for k, v in d["sentence_cues"].items()}
+    d["_sentence"] = {k: re.compile("|".join(f"(?:{p})" for p in v)) for k, v in d["sentence_cues"].items()}
     cues = [c for kind in ("review", "plan") for c in d["tense_cues"][kind]]
     d["_any_tense_cue"] = re.compile("|".join(map(re.escape, sorted(cues, key=len, reverse=True))))
     return d
@@ -139,7 +139,7 @@ def segment(doc: Document) -> list[Sentence]:
         for s, e in split_sentences(par, pos):
             text = doc.text[s:e]
             kind = tense_override(text, section) if columns else section
-            if any(p.search(text) for p in cues["_sentence"]["targets"]):
+            if cues["_sentence"]["targets"].search(text):  # any of the cues
                 kind = "targets"
             kind = first_section.setdefault(text, kind) if len(text) >= 12 else kind
             sentences.append(Sentence(doc.id, len(sentences), s, e, text, kind, tuple(headings)))
