@@ -134,3 +134,20 @@ def test_clean_expands_compatibility_characters_and_drops_invisible_ones() -> No
     assert len(offsets) == len(text)
     assert [raw[o] for o in offsets[6:8]] == ["㎡", "㎡"]
     assert raw[offsets[text.index(" ")]] == " " and raw[offsets[text.index("1号")]] == "①"
+
+
+def test_lines_lose_their_spaces_as_one_line_at_a_time_would() -> None:
+    """The whole-text substitution gives each line what a substitution of that line gives,
+    also where taking spaces out would join \\r and \\n into one break."""
+    import random
+    import re
+
+    from kg.ingest.clean import _line_spans, _lines_without_spaces
+
+    rng = random.Random(7)
+    alphabet = list("ab吉林 \t\r\n\x0c\u2028\u2029\u3000\xa0\x85\x1c\v")
+    texts = ["吉林省 人民政府\r \n工作 报告\n", "\r\t\n", ""]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30))) for _ in range(2000)]
+    for text in texts:
+        spans = _line_spans(text)
+        assert _lines_without_spaces(text, spans) == [re.sub(r"\s+", "", text[s:e]) for s, e in spans], repr(text)
