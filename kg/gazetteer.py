@@ -8,9 +8,9 @@ enter the graph. The table is the GB/T 2260-based one that ships with cpca, corr
 from __future__ import annotations
 
 import csv
+import importlib.util
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent / "data" / "gazetteer"
@@ -39,6 +39,15 @@ def _level(code: str) -> str:
     return "county"
 
 
+def _cpca_file(name: str) -> Path:
+    """A data file of the cpca package, found without importing cpca (its import loads
+    its own address tables and pkg_resources: a tenth of a second in every process)."""
+    spec = importlib.util.find_spec("cpca")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("cpca (the division table's package) is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / name
+
+
 def _rows(path: Path) -> list[list[str]]:
     out = []
     for line in path.read_text(encoding="utf-8").splitlines():
@@ -56,7 +65,7 @@ class Gazetteer:
         self._load()
 
     def _load(self) -> None:
-        table = resources.files("cpca").joinpath("resources/adcodes.csv")
+        table = _cpca_file("resources/adcodes.csv")
         raw: dict[str, tuple[str, float | None, float | None]] = {}
         with table.open(encoding="utf-8") as fh:
             for row in csv.DictReader(fh):

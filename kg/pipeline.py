@@ -156,8 +156,13 @@ def _worker_pool(jobs: int):
     from concurrent.futures import ProcessPoolExecutor
 
     if "forkserver" in mp.get_all_start_methods():
+        from multiprocessing import forkserver
+
         context = mp.get_context("forkserver")
         context.set_forkserver_preload(["kg.workers"])  # read when the server starts, once per parent
+        # started now, not at the first job: the server loads the pipeline while this process
+        # readies itself (starting a worker waits until the server has loaded it)
+        forkserver.ensure_running()
     else:
         context = mp.get_context("spawn")
     return ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_started)
@@ -165,7 +170,8 @@ def _worker_pool(jobs: int):
 
 def _warm_up_resolution() -> None:
     """Load what resolution needs the first time (pypinyin's phrase dictionary, jieba-rs,
-    about a second) while the parent would only wait for the workers' first results."""
+    about a second) while the fork server loads the pipeline: starting a worker waits for
+    the server, so done after that, it would delay the first documents."""
     from kg.resolve import slug
 
     slug("吉林省长春市")
@@ -182,8 +188,8 @@ def _analyse_all(files: list[Path], pool, cache, model: str | None, on_result) -
     todo = [f for f in files if cache is None or not cache.has(keys[f])]
 
     if pool is not None and len(todo) > 1:
+        _warm_up_resolution()  # here, while the fork server loads the pipeline
         results = pool.map(analyse_to_bytes, todo, [model] * len(todo))
-        _warm_up_resolution()  # here, while the workers start
     else:
         results = (analyse_to_bytes(f, model) for f in todo)
     pending = set(todo)
@@ -313,7 +319,7 @@ def extract(
     report = BuildReport()
     files, report.errors = discover(paths)
     jobs = auto_jobs(len(files)) if jobs is None else jobs
-    resolver = Resolver()
+    resolver: Resolver  # made once the workers are starting (its gazetteer takes a moment)
     cache = DocumentCache(cache_dir) if cache_dir else None
     seen_ids: set[str] = set()
 
@@ -339,6 +345,7 @@ def extract(
 
     with ExitStack() as stack:
         pool = stack.enter_context(_worker_pool(jobs)) if jobs > 1 and nlp is None else None
+        resolver = Resolver()  # its gazetteer loads while the fork server loads the pipeline
         keys: dict[Path, str] = {}
         with report.stage("read and recognise"):
             if nlp is not None:  # a caller's own pipeline (training experiments): no cache, one process
