@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import cached_property
+from operator import attrgetter
 
 ENTITY_CLASSES = (
     "Enterprise",
@@ -20,6 +21,19 @@ ENTITY_CLASSES = (
     "Industry",
     "Product",
 )
+
+
+def pickled_by_constructor(cls):
+    """Pickle the dataclass `cls` as its constructor's arguments, not as a dict per object:
+    a build pickles hundreds of thousands of sentences and mentions (the cache, and the
+    workers' results) and unpickles them twice, and this takes half the time."""
+    values = attrgetter(*(f.name for f in fields(cls) if f.init))
+
+    def __reduce__(self):
+        return cls, values(self)
+
+    cls.__reduce__ = __reduce__
+    return cls
 
 
 @dataclass
@@ -59,6 +73,7 @@ class Document:
         return (s, e)
 
 
+@pickled_by_constructor
 @dataclass
 class Sentence:
     """A sentence of a document with the structure above it."""
@@ -76,6 +91,7 @@ class Sentence:
         return f"{self.doc_id}-s{self.index}"
 
 
+@pickled_by_constructor
 @dataclass
 class Mention:
     """A recognised span: its sentence, class, surface form and the rule that found it."""
@@ -103,6 +119,7 @@ class Entity:
     lat: float | None = None
 
 
+@pickled_by_constructor
 @dataclass
 class Evidence:
     """Where a fact comes from: document, sentence, offsets, the rule and its confidence."""

@@ -254,3 +254,19 @@ def test_kg_build_takes_one_process_per_core_for_a_large_corpus() -> None:
     assert auto_jobs(3 * DOCUMENTS_PER_WORKER, cores=8) == 3
     assert auto_jobs(3 * DOCUMENTS_PER_WORKER, cores=2) == 2
     assert auto_jobs(1, cores=2) == 1
+
+
+def test_records_pickled_by_their_constructor_keep_every_field() -> None:
+    """Sentences, mentions and evidence pickle as their constructor's arguments: a field
+    added later must come back too (each field set to a value unlike its default)."""
+    import pickle
+    from dataclasses import fields
+
+    from kg.records import Evidence, Mention, Sentence
+
+    samples = {str: "值", int: 7, float: 0.25, tuple: ("一", "二")}
+    for cls in (Sentence, Mention, Evidence):
+        kinds = {f.name: next(t for t in samples if f.type.startswith(t.__name__)) for f in fields(cls)}
+        record = cls(**{name: samples[t] for name, t in kinds.items()})
+        back = pickle.loads(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
+        assert back == record and type(back) is cls and cls.__reduce__ is not object.__reduce__
