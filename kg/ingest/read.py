@@ -46,12 +46,15 @@ def discover(paths: list[Path]) -> tuple[list[Path], list[str]]:
     return unique, errors
 
 
+CONTROL_BYTES = bytes([*range(9), *range(14, 32)])  # control characters but tab, line breaks, form feed
+
+
 def looks_binary(data: bytes) -> bool:
     """NUL bytes or many control characters mean this is not a text file."""
     head = data[:8192]
     if b"\x00" in head:
         return True
-    ctrl = sum(1 for b in head if b < 9 or 13 < b < 32)
+    ctrl = len(head) - len(head.translate(None, CONTROL_BYTES))
     return bool(head) and ctrl / len(head) > 0.05
 
 

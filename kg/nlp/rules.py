@@ -10,8 +10,8 @@ from __future__ import annotations
 import bisect
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 NLP_DIR = Path(__file__).resolve().parent
 PATTERNS = NLP_DIR / "patterns"
@@ -25,8 +25,10 @@ OPEN_Q, CLOSE_Q = '“‘「『"', '”’」』"'
 NAME_TOKEN = re.compile("(?:[^\\W_]|[\u4e00-\u9fff" + re.escape("".join(sorted(NAME_PUNCT)) + OPEN_Q + CLOSE_Q) + "])+")
 
 
-@dataclass(frozen=True, order=True)
-class Candidate:
+class Candidate(NamedTuple):
+    """A span a recogniser proposes; ordered by position, then label and source (a tuple:
+    a paragraph's candidates are sorted, and tuples compare without Python code)."""
+
     start: int
     end: int
     label: str
