@@ -270,3 +270,20 @@ def test_records_pickled_by_their_constructor_keep_every_field() -> None:
         record = cls(**{name: samples[t] for name, t in kinds.items()})
         back = pickle.loads(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
         assert back == record and type(back) is cls and cls.__reduce__ is not object.__reduce__
+
+
+def test_a_part_file_is_appended_whole_by_the_kernel_or_by_hand(tmp_path: Path) -> None:
+    """Appending a worker's part keeps what the sink wrote before and after it, whether the
+    kernel copies it (a plain file) or it is read and written here (an O_APPEND file,
+    which copy_file_range refuses)."""
+    from kg.graph.sink import append_file
+
+    part = tmp_path / "part.nt"
+    part.write_bytes("".join(f'<urn:s{i}> <urn:p> "长{i}" .\n' for i in range(50_000)).encode())
+    for mode in ("w", "ab"):
+        out_path = tmp_path / f"out-{mode}.nt"
+        with out_path.open(mode + ("b" if "b" not in mode else "")) as out:
+            out.write(b"head\n")
+            append_file(part, out)
+            out.write(b"tail\n")
+        assert out_path.read_bytes() == b"head\n" + part.read_bytes() + b"tail\n", mode

@@ -13,6 +13,7 @@ import shutil
 import threading
 from pathlib import Path
 
+from kg.graph.sink import append_file
 from kg.graph.store import LOADER_THREADS
 
 COMPACT_LIMIT = 500_000  # triples: a larger graph.ttl is written one triple per line
@@ -150,8 +151,9 @@ class GraphOutput:
                 both = chain(turtle_file(self.union), turtle_file(self.parts_union))
                 write_turtle(both, graph_path, turtle_prefixes())
             else:
-                with self.union.open("ab") as out, self.parts_union.open("rb") as parts:
-                    shutil.copyfileobj(parts, out, 1 << 22)
+                with self.union.open("r+b") as out:  # not "ab": the kernel copies into no O_APPEND file
+                    out.seek(0, 2)
+                    append_file(self.parts_union, out)
                 self.union.replace(graph_path)
             self.loader.finish()
         except BaseException:

@@ -186,11 +186,33 @@ class QuadSink:
 
 def _copy_bytes(src: Path, text_file) -> None:
     """`src` appended to an open text file without decoding it (both are UTF-8)."""
+    text_file.flush()
+    append_file(src, text_file.buffer)
+
+
+def append_file(src: Path, out) -> None:
+    """The bytes of `src` appended to the open binary file `out`, copied by the kernel
+    where it can (copy_file_range: no trip through this process's memory), else read and
+    written here."""
+    import os
     import shutil
 
-    text_file.flush()
+    out.flush()
     with src.open("rb") as f:
-        shutil.copyfileobj(f, text_file.buffer, 1 << 20)
+        if hasattr(os, "copy_file_range"):
+            try:
+                left = os.fstat(f.fileno()).st_size
+                while left > 0:
+                    n = os.copy_file_range(f.fileno(), out.fileno(), left)
+                    if n == 0:
+                        break
+                    left -= n
+                if left == 0:
+                    out.seek(0, os.SEEK_END)
+                    return
+            except OSError:
+                pass  # a file system without it: copied below from where it stopped
+        shutil.copyfileobj(f, out, 1 << 20)
 
 
 def _split_lines(path: Path, pieces: int) -> list[Path]:
