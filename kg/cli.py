@@ -75,24 +75,27 @@ def build(
         for k, v in report.timings.items():
             stages.add_row(k, f"{v:.2f}")
         Console().print(stages)
-    _Exit.quickly = True  # everything is written: the records need not be freed one by one
+    _ENDS_AT_ONCE["set"] = True  # everything is written: the records need not be freed one by one
 
 
-class _Exit:
-    """Set by a command whose process has nothing left to do but free memory: after a
-    large build that is a collection over every record and then freeing each (about a
-    second at 100 times the sample, on one core). `main` then ends the process at once;
-    in-process callers (tests, notebooks) never reach that exit."""
-
-    quickly = False
+_ENDS_AT_ONCE = {"set": False}  # set by a command once all is written; read by `main`
 
 
-def _exit_now(code: object) -> None:
+def _end_process_now(code: object) -> None:
+    """End the process without tearing the interpreter down: after a large build that is
+    a collection over every record and then freeing each (about a second at 100 times the
+    sample, on one core). The exit handlers run first (multiprocessing's clean-up of the
+    fork server's folder, logging), the output streams are flushed."""
+    import atexit
     import os
 
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code if isinstance(code, int) else 0 if code is None else 1)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (kg build | head): nothing left to say
+            pass
+    os._exit(code if isinstance(code, int) else 0)
 
 
 @app.command()
@@ -338,11 +341,12 @@ def main() -> None:
     """Run the app; an unexpected error is one line (KG_DEBUG=1 shows the traceback)."""
     import os
 
+    _ENDS_AT_ONCE["set"] = False  # a command run in-process before (a test) does not count
     try:
         app(standalone_mode=True)
     except SystemExit as exc:
-        if _Exit.quickly:
-            _exit_now(exc.code)
+        if _ENDS_AT_ONCE["set"] and exc.code in (0, None):
+            _end_process_now(exc.code)
         raise
     except KeyboardInterrupt:
         raise

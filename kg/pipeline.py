@@ -142,30 +142,82 @@ def auto_jobs(files: int, cores: int | None = None) -> int:
     return max(1, min(cores, files // DOCUMENTS_PER_WORKER))
 
 
-def _worker_started() -> None:
+def _worker_started(package: str) -> None:
+    """In each worker: the build's collector thresholds, and a check that the worker runs
+    the parent's `kg` (the cache records which code made each entry)."""
     import gc
 
+    here = Path(__file__).resolve().parent  # this worker's kg
+    if here != Path(package):
+        raise RuntimeError(f"a build worker imported kg from {here}, not {package}")
     gc.set_threshold(*BUILD_GC_THRESHOLD)
+
+
+class _ForkServer:
+    """What this process's fork server was started with: the recognition code's
+    fingerprint and the import path. A build whose code or path differ (a retrained model,
+    a notebook that changed sys.path) starts a new server rather than fork stale workers."""
+
+    started_with: tuple | None = None
+
+
+@contextmanager
+def _environment(**values: str) -> Iterator[None]:
+    import os
+
+    before = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _fork_server_context():
+    """The forkserver context, its server started now with the preloaded pipeline
+    (`kg.forkserver_preload`), or None where the build spawns its workers instead (not
+    Linux: macOS's frameworks do not survive a fork once numpy and numba are loaded).
+
+    Started now, not at the first job: the server loads the pipeline while the parent
+    readies itself (starting a worker waits until the server has loaded it). The server
+    imports the preload module by the parent's import path exactly (PYTHONPATH, and
+    PYTHONSAFEPATH so that its working directory does not come first): Python 3.11's
+    fork server does not apply the parent's path itself."""
+    import multiprocessing as mp
+    import os
+    import sys
+    from multiprocessing import forkserver
+
+    from kg.cache import fingerprint
+
+    if sys.platform != "linux" or "forkserver" not in mp.get_all_start_methods():
+        return None
+    state = (fingerprint.__wrapped__(), tuple(sys.path))
+    if _ForkServer.started_with != state:
+        if _ForkServer.started_with is not None:
+            forkserver._forkserver._stop()  # the old code's server: its workers would be stale
+        mp.get_context("forkserver").set_forkserver_preload(["kg.forkserver_preload"])
+        path = os.pathsep.join(p or os.getcwd() for p in sys.path)
+        with _environment(PYTHONPATH=path, PYTHONSAFEPATH="1"):
+            forkserver.ensure_running()
+        _ForkServer.started_with = state
+    return mp.get_context("forkserver")
 
 
 def _worker_pool(jobs: int):
     """Processes for documents (recognition, then figures), never forked from the parent
     (it may hold threads and open stores): forked from a fork server that has loaded the
-    pipeline once (`kg.workers`), or spawned where there is no fork server."""
+    pipeline once, or spawned where there is none."""
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
 
-    if "forkserver" in mp.get_all_start_methods():
-        from multiprocessing import forkserver
-
-        context = mp.get_context("forkserver")
-        context.set_forkserver_preload(["kg.workers"])  # read when the server starts, once per parent
-        # started now, not at the first job: the server loads the pipeline while this process
-        # readies itself (starting a worker waits until the server has loaded it)
-        forkserver.ensure_running()
-    else:
-        context = mp.get_context("spawn")
-    return ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_started)
+    context = _fork_server_context() or mp.get_context("spawn")
+    package = str(Path(__file__).resolve().parent)
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_worker_started, initargs=(package,))
 
 
 def _warm_up_resolution() -> None:

@@ -27,10 +27,11 @@ def pickled_by_constructor(cls):
     """Pickle the dataclass `cls` as its constructor's arguments, not as a dict per object:
     a build pickles hundreds of thousands of sentences and mentions (the cache, and the
     workers' results) and unpickles them twice, and this takes half the time."""
-    values = attrgetter(*(f.name for f in fields(cls) if f.init))
+    names = [f.name for f in fields(cls) if f.init]
+    values = attrgetter(*names) if len(names) > 1 else (lambda record: (getattr(record, names[0]),))
 
     def __reduce__(self):
-        return cls, values(self)
+        return type(self), values(self)
 
     cls.__reduce__ = __reduce__
     return cls

@@ -29,9 +29,15 @@ def sample_report(sample_build):
     return extract([ROOT / "kg" / "data" / "corpus"])
 
 
-def run_kg(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """The `kg` command as a user runs it: a new process, text output captured."""
-    return subprocess.run([sys.executable, "-m", "kg.cli", *args], capture_output=True, text=True, cwd=cwd)
+def run_kg(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """The `kg` command as a user runs it: a new process, text output captured (`env`:
+    variables added to this process's environment)."""
+    import os
+
+    environment = {**os.environ, **env} if env else None
+    return subprocess.run(
+        [sys.executable, "-m", "kg.cli", *args], capture_output=True, text=True, cwd=cwd, env=environment
+    )
 
 
 CHROMIUM = "/usr/bin/chromium"

@@ -58,3 +58,24 @@ def test_build_query_and_stats_on_written_reports(tmp_path: Path) -> None:
     assert r.returncode == 0 and "documents" in r.stdout
     r = kg("query", "SELECT ?s WHERE { ?s ?p ?o } LIMIT 1", "--dir", str(out), "-f", "xml")
     assert r.returncode == 2 and "unknown format" in r.stderr
+
+
+@pytest.mark.slow
+def test_a_parallel_build_ends_at_once_and_leaves_nothing_behind(tmp_path: Path) -> None:
+    """With workers, `kg build` ends its process without the interpreter's teardown but
+    after the exit handlers: the summary is out, the store answers, and the fork server's
+    temporary folder is gone."""
+    src = tmp_path / "reports"
+    src.mkdir()
+    for k, city in enumerate(["吉林市", "长春市"]):
+        (src / f"r{k}.txt").write_text(
+            f"2024年{city}政府工作报告\n一、2023年工作回顾\n吉林化纤6万吨碳纤维项目开工建设。\n", encoding="utf-8"
+        )
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    r = kg("build", str(src), "--dir", str(tmp_path / "out"), "-j", "2", env={"TMPDIR": str(scratch)})
+    assert r.returncode == 0, r.stderr
+    assert "triples" in r.stdout and "Traceback" not in r.stderr
+    assert not list(scratch.glob("pymp-*")), list(scratch.iterdir())
+    r = kg("query", "SELECT ?l WHERE { ?e a pk:Project ; rdfs:label ?l }", "--dir", str(tmp_path / "out"), "-f", "csv")
+    assert r.returncode == 0 and "碳纤维" in r.stdout

@@ -139,9 +139,10 @@ def test_a_corrupt_cache_entry_is_analysed_again(sample_build: Path, tmp_path: P
 
 
 def test_a_figure_job_reads_a_cache_entry_without_its_mentions(sample_build: Path, tmp_path: Path) -> None:
-    """A cache entry is the document's pickle, then the mentions': a figure job stops
-    after the first; a truncated entry counts as missing, not as a document without
-    mentions."""
+    """A cache entry is the document's pickle, then the mentions': a figure job reads the
+    first and stops (whatever follows it); an entry cut after the document counts as
+    missing, not as a document without mentions."""
+    import io
     import pickle
 
     from kg.cache import DocumentCache, read_document
@@ -150,12 +151,16 @@ def test_a_figure_job_reads_a_cache_entry_without_its_mentions(sample_build: Pat
     data = entry.read_bytes()
     doc, mentions = DocumentCache(sample_build / "cache").get(entry.stem)
     assert mentions and all(m.doc_id == doc.id for m in mentions)
-    alone = read_document(entry)
+    stream = io.BytesIO(data)
+    pickle.load(stream)
+    boundary = stream.tell()
+    assert 0 < boundary < len(data)
+    garbled = tmp_path / "garbled.pickle"
+    garbled.write_bytes(data[:boundary] + b"not the mentions")
+    alone = read_document(garbled)
     assert (alone.id, alone.text, list(alone.offsets)) == (doc.id, doc.text, list(doc.offsets))
-    assert len(pickle.dumps(alone, protocol=pickle.HIGHEST_PROTOCOL)) < len(data)  # the mentions were not read
-    cut = tmp_path / "cache"
-    cache = DocumentCache(cut)
-    cache.put_bytes("cut", data[: len(pickle.dumps(alone, protocol=pickle.HIGHEST_PROTOCOL))])
+    cache = DocumentCache(tmp_path / "cache")
+    cache.put_bytes("cut", data[:boundary])
     assert cache.get("cut") is None
 
 
@@ -194,7 +199,7 @@ def _worker_state(_: int) -> tuple[int, int, bool]:
 
     from kg.nlp import load
 
-    return load.cache_info().currsize, gc.get_freeze_count(), "kg.workers" in sys.modules
+    return load.cache_info().currsize, gc.get_freeze_count(), "kg.forkserver_preload" in sys.modules
 
 
 def test_build_workers_start_with_the_pipeline_loaded_once() -> None:
@@ -257,33 +262,69 @@ def test_kg_build_takes_one_process_per_core_for_a_large_corpus() -> None:
 
 
 def test_records_pickled_by_their_constructor_keep_every_field() -> None:
-    """Sentences, mentions and evidence pickle as their constructor's arguments: a field
-    added later must come back too (each field set to a value unlike its default)."""
+    """Sentences, mentions and evidence pickle as their constructor's arguments: every
+    field comes back in its place (each field a value of its own, unlike its default)."""
     import pickle
     from dataclasses import fields
 
     from kg.records import Evidence, Mention, Sentence
 
-    samples = {str: "值", int: 7, float: 0.25, tuple: ("一", "二")}
+    def value(k: int, name: str, kind: str):
+        return {"str": f"{name}-值", "int": 100 + k, "float": 0.5 + k, "tuple": (name, "二")}[kind.split("[")[0]]
+
     for cls in (Sentence, Mention, Evidence):
-        kinds = {f.name: next(t for t in samples if f.type.startswith(t.__name__)) for f in fields(cls)}
-        record = cls(**{name: samples[t] for name, t in kinds.items()})
+        record = cls(**{f.name: value(k, f.name, f.type) for k, f in enumerate(fields(cls))})
         back = pickle.loads(pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
         assert back == record and type(back) is cls and cls.__reduce__ is not object.__reduce__
 
 
-def test_a_part_file_is_appended_whole_by_the_kernel_or_by_hand(tmp_path: Path) -> None:
-    """Appending a worker's part keeps what the sink wrote before and after it, whether the
-    kernel copies it (a plain file) or it is read and written here (an O_APPEND file,
-    which copy_file_range refuses)."""
+def test_a_part_file_is_appended_whole_by_the_kernel_or_by_hand(tmp_path: Path, monkeypatch) -> None:
+    """Appending a worker's part keeps what the sink wrote before and after it: copied by
+    the kernel, by hand where the kernel refuses (an O_APPEND file), and by hand from where
+    the kernel stopped when it fails midway."""
+    import os
+
     from kg.graph.sink import append_file
 
     part = tmp_path / "part.nt"
     part.write_bytes("".join(f'<urn:s{i}> <urn:p> "长{i}" .\n' for i in range(50_000)).encode())
-    for mode in ("w", "ab"):
-        out_path = tmp_path / f"out-{mode}.nt"
-        with out_path.open(mode + ("b" if "b" not in mode else "")) as out:
+    real = os.copy_file_range
+    calls = []
+
+    def counted(src, dst, count, *rest):
+        calls.append(count)
+        if failing and len(calls) > 1:
+            raise OSError("the kernel gave up")
+        return real(src, dst, min(count, 100_000), *rest)
+
+    monkeypatch.setattr(os, "copy_file_range", counted)
+    for mode, failing in (("wb", False), ("ab", False), ("wb", True)):
+        calls.clear()
+        out_path = tmp_path / f"out-{mode}-{failing}.nt"
+        with out_path.open(mode) as out:
             out.write(b"head\n")
             append_file(part, out)
             out.write(b"tail\n")
-        assert out_path.read_bytes() == b"head\n" + part.read_bytes() + b"tail\n", mode
+        assert out_path.read_bytes() == b"head\n" + part.read_bytes() + b"tail\n", (mode, failing)
+        assert calls, "the kernel copy was tried"
+    assert len(calls) == 2  # the failing case: one part copied, then the rest by hand
+
+
+def test_the_fork_server_is_started_again_when_the_import_path_changes(monkeypatch) -> None:
+    """Workers fork from a server that has the parent's code: the same path keeps the
+    server, another path starts a new one; a worker that imported another kg refuses to run."""
+    import sys
+    from multiprocessing import forkserver
+
+    from kg.pipeline import _fork_server_context, _worker_started
+
+    if _fork_server_context() is None:
+        pytest.skip("no fork server here: workers are spawned")
+    first = forkserver._forkserver._forkserver_pid
+    _fork_server_context()
+    assert forkserver._forkserver._forkserver_pid == first
+    monkeypatch.setattr(sys, "path", [*sys.path, "/nonexistent-policykg-path"])
+    _fork_server_context()
+    assert forkserver._forkserver._forkserver_pid not in (None, first)
+    with pytest.raises(RuntimeError, match="imported kg from"):
+        _worker_started("/somewhere/else/kg")

@@ -165,7 +165,6 @@ def indicator_iri(name: str) -> str:
 
 def add_observations(ds, observations: list[Observation]) -> None:
     """qb:Observation nodes in the graph of their first document; indicators are shared."""
-    from kg.measure.extract import observation_key
     from kg.measure.registry import english_label
 
     shared = ds.graph(SHARED)
@@ -205,7 +204,7 @@ def add_observations(ds, observations: list[Observation]) -> None:
             (PK.rule, literal(first.rule)),
             (PK.confidence, _decimal(first.confidence, 3)),
         ]
-        ds.graph(doc_graph_iri(first.doc_id)).node(f"<{ID}obs/{observation_key(o)}>", pairs)
+        ds.graph(doc_graph_iri(first.doc_id)).node(f"<{ID}obs/{o.key}>", pairs)
 
 
 def add_co_mentions(ds, counts: dict[tuple[str, str], int]) -> None:

@@ -210,11 +210,12 @@ def append_file(src: Path, out) -> None:
                         break
                     left -= n
                 if left == 0:
-                    out.seek(0, os.SEEK_END)
+                    out.seek(0, os.SEEK_END)  # the buffered file learns where the kernel left it
                     return
             except OSError:
                 pass  # a file system without it: copied below from where it stopped
         shutil.copyfileobj(f, out, 1 << 20)
+        out.seek(0, os.SEEK_END)
 
 
 def _split_lines(path: Path, pieces: int) -> list[Path]:

@@ -24,7 +24,8 @@ CLOSERS = "”’」』）)】》\"'"
 def _cues() -> dict:
     d = json.loads(DATA.read_text(encoding="utf-8"))
     d["_section"] = {k: [re.compile(p) for p in v] for k, v in d["section_cues"].items()}
-    d["_sentence"] = {k: re.compile("|".join(f"(?:{p})" for p in v)) for k, v in d["sentence_cues"].items()}
+    # any of a kind's cues, as one pattern; no cue at all matches nothing
+    d["_sentence"] = {k: re.compile("|".join(f"(?:{p})" for p in v) or "(?!)") for k, v in d["sentence_cues"].items()}
     cues = [c for kind in ("review", "plan") for c in d["tense_cues"][kind]]
     d["_any_tense_cue"] = re.compile("|".join(map(re.escape, sorted(cues, key=len, reverse=True))))
     return d

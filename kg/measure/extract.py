@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from functools import cache, lru_cache
+from operator import attrgetter
 from pathlib import Path
 from typing import NamedTuple
 
@@ -396,10 +397,6 @@ def _known_indicator(core: str) -> str:
     return canonical_indicator(best) if best else ""
 
 
-def observation_key(o: Observation) -> str:
-    return o.key
-
-
 Indexed = dict[int, list[tuple[int, int, int]]]  # the same as (start, -end, the entity's index in the entity list)
 
 
@@ -459,7 +456,7 @@ def merge_observations(docs: list[Document], per_document: list[list[Observation
     merged: dict[str, Observation] = {}
     for observations in per_document:
         for o in observations:
-            key = observation_key(o)
+            key = o.key
             if key in merged:
                 merged[key].evidence.extend(o.evidence)
             else:
@@ -494,4 +491,4 @@ def _defer_to_full_reports(docs: list[Document], observations: list[Observation]
             else:
                 best.evidence.extend(o.evidence)
         out.append(best)
-    return sorted(out, key=observation_key)
+    return sorted(out, key=attrgetter("key"))
