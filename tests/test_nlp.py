@@ -231,3 +231,25 @@ def test_compiled_crf_searches_pairs_of_a_large_vocabulary(monkeypatch) -> None:
     assert all(p.table is not None for p in dense.bigram.values())
     assert searched.tag(searched.emissions(items)) == dense.tag(dense.emissions(items))
     assert searched.spans(items) == dense.spans(items) and any(searched.spans(items))
+
+
+def test_lexemes_without_lexical_attributes_change_no_mention() -> None:
+    """The pipeline computes no lexical attributes for new words (config.cfg's
+    after_creation): the mentions of a whole report are those of a pipeline that does."""
+    import spacy
+
+    from kg.ingest import load_document
+    from kg.nlp import CONFIG
+    from kg.pipeline import CORPUS
+
+    lean = load()
+    assert lean.vocab.lex_attr_getters == {}
+    cfg = spacy.util.load_config(CONFIG)
+    del cfg["nlp"]["after_creation"]
+    full = spacy.util.load_model_from_config(cfg, auto_fill=True)
+    assert full.vocab.lex_attr_getters  # spaCy's Chinese defaults: norm, shape, like_num, …
+    doc = load_document(sorted(CORPUS.glob("*.txt"))[-1])
+    found = recognise(doc, lean)
+    assert len(found) > 100
+    assert found == recognise(doc, full)
+    assert [t.norm_ for t in lean("吉林化纤集团")][0] == ""  # not computed: nothing reads them

@@ -49,6 +49,20 @@ class JiebaRsTokenizer:
         return self
 
 
+@registry.callbacks("policykg.lean_lexemes.v1")
+def create_lean_lexemes() -> Callable:
+    """The pipeline reads a token's text, offset and space only (ORTH, IDX, SPACY): the
+    lexical attributes spaCy computes for each word it meets first (norm, shape, prefix,
+    like_num, …) went unread, and computing them was most of the cost of making a Doc
+    in a build's workers, whose renamed enterprises and projects are new words."""
+
+    def lean(nlp):
+        nlp.vocab.lex_attr_getters = {}
+        return nlp
+
+    return lean
+
+
 @registry.tokenizers("policykg.jieba_rs.v1")
 def create_tokenizer() -> Callable:
     def make(nlp) -> JiebaRsTokenizer:
