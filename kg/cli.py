@@ -266,11 +266,11 @@ def serve(
 
 @app.command()
 def export(
-    format: str = typer.Option(..., "--format", "-f", help="ttl | nt | trig | jsonld | graphml | gexf | csv"),
+    format: str = typer.Option(..., "--format", "-f", help="ttl | nt | trig | nq | jsonld | graphml | gexf | csv"),
     dir: Path = DirOpt,
     output: Path = typer.Option(None, "--output", "-o", help="File to write (a folder for csv). Default: in DIR."),
 ) -> None:
-    """Export the graph: RDF (Turtle, N-Triples, TriG, JSON-LD), GraphML/GEXF for Gephi, or CSV tables."""
+    """Export the graph: RDF (Turtle, N-Triples, TriG, N-Quads, JSON-LD), GraphML/GEXF for Gephi, or CSV tables."""
     from kg.export import ExportError
     from kg.export import export as run_export
     from kg.graph.store import StoreError

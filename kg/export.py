@@ -1,23 +1,24 @@
 """Exports of a build for the tools people already use, and push to a triple store.
 
-RDF: Turtle and N-Triples (the union of the graphs), TriG (one named graph per source
-document), JSON-LD compacted with `ontology/context.jsonld`. Networks: GraphML and GEXF
-(networkx) with labels, classes, colours and layout positions, ready for Gephi. Tables:
-entities, relations (with evidence) and observations as CSV in UTF-8 with a BOM, so that
-spreadsheet programs show the Chinese.
+RDF: Turtle and N-Triples (the union of the graphs), TriG and N-Quads (one named graph
+per source document, from the build's graph.nq), JSON-LD compacted with
+`ontology/context.jsonld`. Networks: GraphML and GEXF (networkx) with labels, classes,
+colours and layout positions, ready for Gephi. Tables: entities, relations (with
+evidence) and observations as CSV in UTF-8 with a BOM, so that spreadsheet programs show
+the Chinese.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import json
+import shutil
 import tempfile
 from pathlib import Path
 
 from kg.graph.store import count_union, union_triples, write_ntriples
 
-FORMATS = ("ttl", "nt", "trig", "jsonld", "graphml", "gexf", "csv")
+FORMATS = ("ttl", "nt", "trig", "nq", "jsonld", "graphml", "gexf", "csv")
 ROOT = Path(__file__).resolve().parent.parent
 CONTEXT = ROOT / "ontology" / "context.jsonld"
 QUERIES = Path(__file__).resolve().parent / "export.json"
@@ -39,11 +40,8 @@ def write_rdf(store, build_dir: Path, fmt: str, out: Path) -> int:
         if src.resolve() != out.resolve():
             out.write_bytes(src.read_bytes())
         return count_union(store)
-    if fmt == "trig":
-        buf = io.BytesIO()
-        store.dump(buf, format=ox.RdfFormat.TRIG)
-        out.write_bytes(buf.getvalue())
-        return len(store)
+    if fmt in ("trig", "nq"):
+        return write_named_graphs(build_dir, fmt, out)
     if fmt == "nt":
         return write_ntriples(store, str(out))
     triples = union_triples(store)
@@ -54,6 +52,36 @@ def write_rdf(store, build_dir: Path, fmt: str, out: Path) -> int:
     context = json.loads(CONTEXT.read_text(encoding="utf-8"))["@context"]
     out.write_text(g.serialize(format="json-ld", context=context, auto_compact=True), encoding="utf-8")
     return len(g)
+
+
+def write_named_graphs(build_dir: Path, fmt: str, out: Path) -> int:
+    """TriG or N-Quads of the build's named graphs (graph.nq, streamed: the store holds
+    their union only); returns the number of quads."""
+    import pyoxigraph as ox
+
+    from kg.graph.output import turtle_prefixes
+
+    src = build_dir / "graph.nq"
+    if not src.is_file():
+        raise ExportError(f"{build_dir} has no graph.nq (a build before named graphs were kept): run 'kg build' again")
+    if fmt == "nq":
+        if src.resolve() != out.resolve():
+            shutil.copyfile(src, out)
+        with src.open("rb") as fh:
+            return sum(chunk.count(b"\n") for chunk in _chunks(fh))
+    count = 0
+
+    def counted(quads):
+        nonlocal count
+        for q in quads:
+            count += 1
+            yield q
+
+    tmp = out.with_name(out.name + ".writing")
+    quads = ox.parse(path=str(src), format=ox.RdfFormat.N_QUADS)
+    ox.serialize(counted(quads), str(tmp), ox.RdfFormat.TRIG, prefixes=turtle_prefixes())
+    tmp.replace(out)
+    return count
 
 
 def _hex_rgb(color: str) -> tuple[int, int, int]:

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from benchmarks.common import free_port
-from kg.export import export, push
+from kg.export import ExportError, export, push
 
 pytestmark = pytest.mark.slow
 RDF_FORMATS = {"ttl": ("turtle", "TURTLE"), "nt": ("nt", "N_TRIPLES"), "jsonld": ("json-ld", "JSON_LD")}
@@ -56,6 +56,25 @@ def test_trig_keeps_one_named_graph_per_document(sample_build: Path, tmp_path: P
     ds = Dataset()
     ds.parse(out, format="trig")
     assert sum(1 for _ in ds.quads((None, None, None, None))) == n
+
+
+def test_nquads_export_is_the_builds_named_graphs(sample_build: Path, tmp_path: Path) -> None:
+    import pyoxigraph as ox
+
+    out, n = export(sample_build, "nq", tmp_path / "g.nq")
+    quads = {str(q) for q in ox.parse(path=str(out), format=ox.RdfFormat.N_QUADS)}
+    trig, m = export(sample_build, "trig", tmp_path / "g.trig")
+    assert len(quads) == n == m > 20000
+    assert quads == {str(q) for q in ox.parse(path=str(trig), format=ox.RdfFormat.TRIG)}
+
+
+def test_named_graph_exports_of_a_build_without_graph_nq_say_to_rebuild(sample_build: Path, tmp_path: Path) -> None:
+    old = tmp_path / "old"
+    shutil.copytree(sample_build, old)
+    (old / "graph.nq").unlink()
+    for fmt in ("trig", "nq"):
+        with pytest.raises(ExportError, match="kg build"):
+            export(old, fmt, tmp_path / f"g.{fmt}")
 
 
 def test_graphml_and_gexf_read_back_by_networkx(sample_build: Path, tmp_path: Path) -> None:

@@ -58,19 +58,24 @@ def test_unchanged_rebuild_is_up_to_date(tmp_path: Path) -> None:
     assert (out / "graph.ttl").read_bytes() == before
 
 
-def test_streamed_graph_ttl_is_the_union_of_the_stores_graphs(sample_build: Path) -> None:
-    """graph.ttl is written from the builder's own union stream, not read back from the
-    store: it must hold each triple of the store's named graphs exactly once."""
+def test_streamed_graph_ttl_is_the_union_of_the_named_graphs(sample_build: Path) -> None:
+    """graph.ttl and the store are written from the builder's own union stream, graph.nq
+    from its quads: graph.ttl must hold each triple of graph.nq's named graphs exactly
+    once, and the store (its default graph) the same triples."""
     import pyoxigraph as ox
 
     from kg.graph.store import count_union, open_store, union
 
     with (sample_build / "graph.ttl").open("rb") as fh:
         written = [str(t) for t in ox.parse(fh, format=ox.RdfFormat.TURTLE)]
+    quads = list(ox.parse(path=str(sample_build / "graph.nq"), format=ox.RdfFormat.N_QUADS))
     store = open_store(sample_build)
     in_store = {str(t) for t in union(store)}
-    assert len(written) == len(set(written)) == count_union(store) > 20000
-    assert set(written) == in_store
+    assert len(written) == len(set(written)) == count_union(store) == len(store) > 20000
+    assert set(written) == in_store == {str(q.triple) for q in quads}
+    graphs = {q.graph_name for q in quads}
+    assert len(quads) > len(written) and len(graphs) == 5 + 3  # the documents, entities, gazetteer, co-mentions
+    assert all(isinstance(q.graph_name, ox.DefaultGraph) for q in store)
 
 
 def test_a_large_graph_ttl_is_one_triple_per_line_with_the_same_triples(tmp_path: Path, monkeypatch) -> None:

@@ -30,9 +30,16 @@ def turtle_prefixes() -> dict[str, str]:
 class GraphOutput:
     """The graph of a build, written as the stages finish.
 
-    Quads go to N-Quads chunks that background threads bulk-load into a new store;
-    the union goes to N-Triples files that become graph.ttl at the end. Nothing of the
-    graph is held in memory, and the store load overlaps the Python stages.
+    The union of the named graphs goes to N-Triples chunks that background threads
+    bulk-load into a new store (its default graph) and that become graph.ttl at the end;
+    the quads, with their named graphs, go to N-Quads files that become graph.nq (for
+    TriG and N-Quads exports). Nothing of the graph is held in memory, and the store
+    load overlaps the Python stages.
+
+    The store holds the union, not the named graphs: every query sees the union anyway,
+    and each relation and figure names its document and sentence in triples (pk:Evidence,
+    prov:wasDerivedFrom, pk:inDocument); indexing each quad by graph too (six indexes
+    instead of three) took 40% more of the store's loading, a sixth of a large build.
 
     Two sinks, each written by one thread in a fixed order: `sink` (entities, then
     statements) by the pipeline, `parts` (the documents' parts, in document order) by
@@ -51,14 +58,16 @@ class GraphOutput:
         self.part_dir = out_dir / "parts.tmp"
         shutil.rmtree(self.part_dir, ignore_errors=True)
         self.part_dir.mkdir()
-        header = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in turtle_prefixes().items())
-        self.sink = QuadSink(out_dir / "graph.nq.tmp", self.union, on_chunk=self.loader.load, header=header)
-        self.parts = QuadSink(out_dir / "parts.nq.tmp", self.parts_union, on_chunk=self.loader.load)
+        self.sink = QuadSink(out_dir / "graph.nq.tmp", self.union, on_chunk=self._load)
+        self.parts = QuadSink(out_dir / "parts.nq.tmp", self.parts_union, on_chunk=self._load)
         self.written: dict[str, set[int]] = {}
         self.relations_written = False
         self._collector: threading.Thread | None = None
         self._collected: list = []
         self._failure: BaseException | None = None
+
+    def _load(self, chunk: Path) -> None:
+        self.loader.load(chunk, triples=True, keep=True)  # kept for graph.ttl
 
     def entities(self, report) -> None:
         """After resolution: the entities (`report`: a BuildReport)."""
@@ -133,28 +142,26 @@ class GraphOutput:
         self.parts.close(last_pieces=LOADER_THREADS)
 
     def finish(self) -> tuple[Path, int]:
-        """graph.ttl from the union streams while the last chunks load; then the store.
+        """graph.ttl and graph.nq while the last chunks load; then the store.
 
-        The union is Turtle already (prefix lines, then one triple per line). Up to
-        `COMPACT_LIMIT` triples Oxigraph rewrites it compactly (prefixed names, one
-        subject's triples together); above, that took a tenth of a large build and gives a
-        file that only tools read, so the lines are kept as they are.
+        graph.ttl is the union's chunks after prefix lines (one triple per line is Turtle
+        too). Up to `COMPACT_LIMIT` triples Oxigraph rewrites it compactly (prefixed
+        names, one subject's triples together); above, that took a tenth of a large build
+        and gives a file that only tools read, so the lines are kept as they are.
         """
         from itertools import chain
 
         from kg.graph.store import turtle_file, write_turtle
 
         graph_path = self.out_dir / "graph.ttl"
+        chunks = self.sink.union_files + self.parts.union_files
         triples = self.sink.union_count + self.parts.union_count
         try:
             if triples <= COMPACT_LIMIT:
-                both = chain(turtle_file(self.union), turtle_file(self.parts_union))
-                write_turtle(both, graph_path, turtle_prefixes())
+                write_turtle(chain.from_iterable(turtle_file(c) for c in chunks), graph_path, turtle_prefixes())
             else:
-                with self.union.open("r+b") as out:  # not "ab": the kernel copies into no O_APPEND file
-                    out.seek(0, 2)
-                    append_file(self.parts_union, out)
-                self.union.replace(graph_path)
+                _concatenate(graph_path, chunks, head=_prefix_lines().encode("utf-8"))
+            _concatenate(self.out_dir / "graph.nq", [self.sink.path, self.parts.path])
             self.loader.finish()
         except BaseException:
             self.abandon()
@@ -172,8 +179,22 @@ class GraphOutput:
         self._clean()
 
     def _clean(self) -> None:
-        for chunk in self.out_dir.glob("*.nq.tmp*"):  # chunks a failed build never loaded
-            chunk.unlink(missing_ok=True)
-        self.union.unlink(missing_ok=True)
-        self.parts_union.unlink(missing_ok=True)
+        for pattern in ("*.n[qt].tmp*", "*.writing"):  # the chunks, and what a failed build left
+            for tmp in self.out_dir.glob(pattern):
+                tmp.unlink(missing_ok=True)
         shutil.rmtree(self.part_dir, ignore_errors=True)
+
+
+def _prefix_lines() -> str:
+    return "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in turtle_prefixes().items())
+
+
+def _concatenate(path: Path, parts: list[Path], head: bytes = b"") -> None:
+    """`path` replaced by `head` and the files `parts` one after the other (copied by the
+    kernel where it can); the parts stay."""
+    tmp = path.with_name(path.name + ".writing")
+    with tmp.open("wb") as out:
+        out.write(head)
+        for part in parts:
+            append_file(part, out)
+    tmp.replace(path)

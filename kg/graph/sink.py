@@ -87,19 +87,17 @@ class _GraphView:
 
 
 class QuadSink:
-    """Quads to N-Quads files and, optionally, the union of the graphs to N-Triples
-    (after `header`, Turtle prefix lines, when the union is to become Turtle).
+    """Quads to an N-Quads file and, optionally, the union of the graphs to N-Triples.
 
     `graph(name)` takes the graph's N-Quads term (`<iri>`). The builders write each
     triple once per graph and once in all (with `union=False` for the repeats), so the
-    N-Triples file is the union without a set of every triple in memory; the build's
-    tests check it against the store's own union.
+    N-Triples is the union without a set of every triple in memory; the build's tests
+    check it against the named graphs of the N-Quads.
 
-    With `on_chunk`, every `chunk_quads` quads the current file is closed and handed
-    over (to a loader that puts it into the store while the graph is still being built);
-    memory stays bounded by a chunk whatever the corpus. At 100 times the sample, chunks
-    of 250k quads took 1.5 CPU-seconds and 1 s less than chunks of 500k (the store starts
-    loading sooner and less is left for the end), and 0.4 GB less memory.
+    With `on_chunk`, the union goes to chunk files: every `chunk_triples` triples the
+    current one is closed and handed over (to a loader that puts it into the store while
+    the graph is still being built) and a new one begun; `union_files` lists them in
+    order, for graph.ttl. Memory stays bounded by a chunk whatever the corpus.
     """
 
     def __init__(
@@ -107,24 +105,24 @@ class QuadSink:
         path: Path,
         union_path: Path | None = None,
         on_chunk: Callable[[Path], None] | None = None,
-        chunk_quads: int = 250_000,
-        header: str = "",
+        chunk_triples: int = 250_000,
     ) -> None:
         self.path = path
-        self.on_chunk = on_chunk
-        self.chunk_quads = chunk_quads
+        self.union_path = union_path
+        self.on_chunk = on_chunk if union_path is not None else None
+        self.chunk_triples = chunk_triples
+        self.quads = path.open("w", encoding="utf-8", buffering=1 << 20)
+        self.union_files: list[Path] = []
         self.chunks = 0
-        self.quads = self._open_chunk()
+        self.triples = self._open_chunk() if union_path is not None else None
         self.in_chunk = 0
-        self.triples = union_path.open("w", encoding="utf-8", buffering=1 << 20) if union_path else None
-        if self.triples is not None and header:
-            self.triples.write(header)
         self.count = 0
         self.union_count = 0
         self._views: dict[str, _GraphView] = {}
 
     def _chunk_path(self, k: int) -> Path:
-        return self.path if self.on_chunk is None else self.path.with_name(f"{self.path.name}.{k}")
+        assert self.union_path is not None
+        return self.union_path if self.on_chunk is None else self.union_path.with_name(f"{self.union_path.name}.{k}")
 
     def _open_chunk(self):
         return self._chunk_path(self.chunks).open("w", encoding="utf-8", buffering=1 << 20)
@@ -141,38 +139,39 @@ class QuadSink:
         if not triples:
             return
         self.quads.write(suffix.join(triples) + suffix)
+        self.count += len(triples)
         if union and self.triples is not None:
             self.triples.write(" .\n".join(triples) + " .\n")
-            self.union_count += len(triples)
-        self._wrote(len(triples))
+            self._wrote(len(triples))
 
     def append(self, quads: Path, triples: Path, quad_count: int, triple_count: int) -> None:
         """Another sink's files (a document part from a worker), appended as bytes and removed."""
         _copy_bytes(quads, self.quads)
+        self.count += quad_count
         if self.triples is not None:
             _copy_bytes(triples, self.triples)
-            self.union_count += triple_count
+            self._wrote(triple_count)
         quads.unlink(missing_ok=True)
         triples.unlink(missing_ok=True)
-        self._wrote(quad_count)
 
-    def _wrote(self, quads: int) -> None:
-        self.count += quads
-        self.in_chunk += quads
-        if self.on_chunk is not None and self.in_chunk >= self.chunk_quads:
+    def _wrote(self, triples: int) -> None:
+        self.union_count += triples
+        self.in_chunk += triples
+        if self.on_chunk is not None and self.in_chunk >= self.chunk_triples:
             self.flush()
 
     def flush(self, pieces: int = 1) -> None:
-        """Hand the current chunk over now (at a stage boundary) and start a new one; in
-        `pieces` files of whole lines, for loaders that take them side by side."""
+        """Hand the current union chunk over now (at a stage boundary) and begin a new one;
+        in `pieces` files of whole lines, for loaders that take them side by side."""
         if self.on_chunk is None or not self.in_chunk:
             return
-        self.quads.close()
+        self.triples.close()
         path = self._chunk_path(self.chunks)
         for piece in _split_lines(path, pieces if self.in_chunk >= 1000 * pieces else 1):
+            self.union_files.append(piece)
             self.on_chunk(piece)
         self.chunks += 1
-        self.quads = self._open_chunk()
+        self.triples = self._open_chunk()
         self.in_chunk = 0
 
     def close(self, last_pieces: int = 1) -> None:
@@ -180,10 +179,12 @@ class QuadSink:
         loading with, so several loaders share it) and close the files."""
         self.flush(last_pieces)
         self.quads.close()
-        if self.on_chunk is not None:
-            self._chunk_path(self.chunks).unlink(missing_ok=True)
         if self.triples is not None:
             self.triples.close()
+            if self.on_chunk is not None:
+                self._chunk_path(self.chunks).unlink(missing_ok=True)  # begun, left empty
+            else:
+                self.union_files = [self._chunk_path(0)]
 
 
 def _copy_bytes(src: Path, text_file) -> None:

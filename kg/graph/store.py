@@ -1,7 +1,10 @@
 """The on-disk Oxigraph store that every command after `kg build` reads.
 
 rdflib builds the graph; Oxigraph answers SPARQL (orders of magnitude faster than
-rdflib's engine on joins). Named graphs are kept; queries see their union.
+rdflib's engine on joins). A build's store holds the union of the named graphs, in the
+default graph (`kg.graph.output`): the named graphs themselves are in graph.nq, for
+TriG and N-Quads exports. A store loaded from N-Quads (`write_store`) keeps them;
+queries see their union.
 """
 
 from __future__ import annotations
@@ -58,16 +61,20 @@ class StoreLoader:
         self.pool = ThreadPoolExecutor(LOADER_THREADS, thread_name_prefix="store-loader")
         self.pending: list = []
 
-    def _load(self, chunk: Path) -> None:
+    def _load(self, chunk: Path, triples: bool, keep: bool) -> None:
         import pyoxigraph as ox
 
+        fmt = ox.RdfFormat.N_TRIPLES if triples else ox.RdfFormat.N_QUADS
         try:
-            self.store.bulk_load(path=str(chunk), format=ox.RdfFormat.N_QUADS, lenient=True)
+            self.store.bulk_load(path=str(chunk), format=fmt, lenient=True)
         finally:
-            chunk.unlink(missing_ok=True)
+            if not keep:
+                chunk.unlink(missing_ok=True)
 
-    def load(self, chunk: Path) -> None:
-        self.pending.append(self.pool.submit(self._load, chunk))
+    def load(self, chunk: Path, triples: bool = False, keep: bool = False) -> None:
+        """Load an N-Quads file (N-Triples with `triples`: into the default graph) in the
+        background; removed once loaded unless `keep`."""
+        self.pending.append(self.pool.submit(self._load, chunk, triples, keep))
 
     def finish(self) -> Path:
         """Wait for every chunk (re-raising a loader error), then replace the old store."""
