@@ -14,7 +14,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-DirOpt = typer.Option(Path("output"), "--dir", "-d", help="Build directory (graph.ttl and the Oxigraph store).")
+DirOpt = typer.Option(
+    Path("output"), "--dir", "-d", help="Build directory (graph.ttl, graph.nq and the Oxigraph store)."
+)
+
+
+_COUNTED = {"csv": "rows", "graphml": "nodes", "gexf": "nodes", "trig": "quads", "nq": "quads"}  # what export counts
 
 
 def _fail(msg: str, code: int = 1) -> None:
@@ -39,7 +44,8 @@ def build(
     ),
     timings: bool = typer.Option(False, "--timings", help="Also print the seconds each stage took."),
 ) -> None:
-    """Read reports and write DIR/graph.ttl and DIR/store (Oxigraph); unchanged documents come from DIR/cache."""
+    """Read reports and write DIR/graph.ttl, DIR/graph.nq (named graphs) and DIR/store (Oxigraph); unchanged
+    documents come from DIR/cache."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from rich.table import Table
@@ -279,9 +285,7 @@ def export(
         path, n = run_export(dir, format, output)
     except (ExportError, StoreError, OSError) as exc:
         _fail(str(exc))
-    typer.echo(
-        f"wrote {path} ({n} {'rows' if format == 'csv' else 'nodes' if format in ('graphml', 'gexf') else 'triples'})"
-    )
+    typer.echo(f"wrote {path} ({n} {_COUNTED.get(format, 'triples')})")
 
 
 @app.command()

@@ -55,8 +55,9 @@ def write_rdf(store, build_dir: Path, fmt: str, out: Path) -> int:
 
 
 def write_named_graphs(build_dir: Path, fmt: str, out: Path) -> int:
-    """TriG or N-Quads of the build's named graphs (graph.nq, streamed: the store holds
-    their union only); returns the number of quads."""
+    """TriG or N-Quads of the build's named graphs (graph.nq: the store holds their
+    union only); returns the number of quads. For TriG, graph.nq is loaded into a
+    temporary store first, so that each graph is one block (graph.nq interleaves them)."""
     import pyoxigraph as ox
 
     from kg.graph.output import turtle_prefixes
@@ -69,18 +70,17 @@ def write_named_graphs(build_dir: Path, fmt: str, out: Path) -> int:
             shutil.copyfile(src, out)
         with src.open("rb") as fh:
             return sum(chunk.count(b"\n") for chunk in _chunks(fh))
-    count = 0
-
-    def counted(quads):
-        nonlocal count
-        for q in quads:
-            count += 1
-            yield q
-
     tmp = out.with_name(out.name + ".writing")
-    quads = ox.parse(path=str(src), format=ox.RdfFormat.N_QUADS)
-    ox.serialize(counted(quads), str(tmp), ox.RdfFormat.TRIG, prefixes=turtle_prefixes())
-    tmp.replace(out)
+    try:
+        with tempfile.TemporaryDirectory(dir=build_dir, prefix="trig-") as folder:
+            store = ox.Store(folder)
+            store.bulk_load(path=str(src), format=ox.RdfFormat.N_QUADS, lenient=True)
+            ox.serialize(store, str(tmp), ox.RdfFormat.TRIG, prefixes=turtle_prefixes())
+            count = len(store)
+            del store
+        tmp.replace(out)
+    finally:
+        tmp.unlink(missing_ok=True)
     return count
 
 

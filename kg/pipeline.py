@@ -450,7 +450,7 @@ def extract(
 
 def write_build(report: BuildReport, out_dir: Path) -> BuildReport:
     """Complete the graph (started by `extract(graph_dir=…)`, or all of it now) and write
-    graph.ttl, the Oxigraph store and ontology.html into out_dir."""
+    graph.ttl, graph.nq, the Oxigraph store and ontology.html into out_dir."""
     from kg.docs import write_ontology_page
     from kg.graph.output import GraphOutput
 
@@ -495,7 +495,8 @@ def build(paths: list[Path] | None, out_dir: Path, on_document=None, nlp=None, j
     paths = paths or default_paths()
     manifest_path = out_dir / "manifest.json"
     manifest = _manifest(paths) if nlp is None else None
-    if manifest and manifest_path.exists() and (out_dir / "graph.ttl").exists() and (out_dir / "store").is_dir():
+    outputs = [out_dir / "graph.ttl", out_dir / "graph.nq"]
+    if manifest and manifest_path.exists() and all(p.is_file() for p in outputs) and (out_dir / "store").is_dir():
         old = json.loads(manifest_path.read_text(encoding="utf-8"))
         if {k: old.get(k) for k in manifest} == manifest:
             report = BuildReport(errors=list(manifest["errors"]), graph_path=out_dir / "graph.ttl")

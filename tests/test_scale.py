@@ -20,7 +20,8 @@ def corpus_copy(tmp: Path) -> Path:
 
 def test_same_graph_from_one_and_two_processes(sample_build: Path, tmp_path: Path) -> None:
     build(None, tmp_path / "two", jobs=2)
-    assert (tmp_path / "two" / "graph.ttl").read_bytes() == (sample_build / "graph.ttl").read_bytes()
+    for name in ("graph.ttl", "graph.nq"):
+        assert (tmp_path / "two" / name).read_bytes() == (sample_build / name).read_bytes()
 
 
 def test_incremental_build_after_an_edit_equals_a_clean_build(tmp_path: Path) -> None:
@@ -35,14 +36,16 @@ def test_incremental_build_after_an_edit_equals_a_clean_build(tmp_path: Path) ->
     assert not report.up_to_date
     clean = tmp_path / "clean"
     build([src], clean)
-    assert (inc / "graph.ttl").read_bytes() == (clean / "graph.ttl").read_bytes()
+    for name in ("graph.ttl", "graph.nq"):
+        assert (inc / name).read_bytes() == (clean / name).read_bytes()
     assert b"41.6" in (inc / "graph.ttl").read_bytes()
     # a removed document takes exactly its own facts with it
     (src / doc.name).unlink()
     build([src], inc)
     clean2 = tmp_path / "clean2"
     build([src], clean2)
-    assert (inc / "graph.ttl").read_bytes() == (clean2 / "graph.ttl").read_bytes()
+    for name in ("graph.ttl", "graph.nq"):
+        assert (inc / name).read_bytes() == (clean2 / name).read_bytes()
     from conftest import assert_conforms
 
     assert_conforms(inc / "graph.ttl")
@@ -128,7 +131,39 @@ def test_a_build_that_fails_midway_leaves_the_previous_graph_and_store(tmp_path:
     assert (out / "graph.ttl").read_bytes() == before
     assert count_union(open_store(out)) == triples
     assert not (out / "store.new").exists()
-    assert not list(out.glob("graph.n*.tmp*"))
+    assert not list(out.glob("*.tmp*")) and not list(out.glob("*.writing*"))
+
+
+def test_a_store_load_that_fails_leaves_the_previous_graph_files_and_store(tmp_path: Path, monkeypatch) -> None:
+    """graph.ttl and graph.nq are put in place only once the store is: a load that fails
+    (a full disk, say) at the end leaves all three as the last good build left them."""
+    import kg.graph.store as store_stage
+    from kg.graph.store import count_union, open_store
+
+    src = corpus_copy(tmp_path)
+    out = tmp_path / "out"
+    build([src], out)
+    before = {name: (out / name).read_bytes() for name in ("graph.ttl", "graph.nq")}
+    triples = count_union(open_store(out))
+    doc = next(src.glob("000_*.txt"))
+    doc.write_text(doc.read_text(encoding="utf-8") + "\n新建高标准农田50万亩。\n", encoding="utf-8")
+    loads = []
+    load = store_stage.StoreLoader._load
+
+    def failing(self, chunk, triples, keep):
+        loads.append(chunk.name)
+        if len(loads) == 2:
+            raise OSError(28, "No space left on device")
+        return load(self, chunk, triples, keep)
+
+    monkeypatch.setattr(store_stage.StoreLoader, "_load", failing)
+    with pytest.raises(OSError, match="No space"):
+        build([src], out)
+    assert len(loads) >= 2
+    assert {name: (out / name).read_bytes() for name in before} == before
+    assert count_union(open_store(out)) == triples
+    assert not (out / "store.new").exists() and not (out / "parts.tmp").exists()
+    assert not list(out.glob("*.tmp*")) and not list(out.glob("*.writing*"))
 
 
 def test_a_corrupt_cache_entry_is_analysed_again(sample_build: Path, tmp_path: Path) -> None:

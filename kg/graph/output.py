@@ -153,19 +153,25 @@ class GraphOutput:
 
         from kg.graph.store import turtle_file, write_turtle
 
-        graph_path = self.out_dir / "graph.ttl"
+        graph_path, quads_path = self.out_dir / "graph.ttl", self.out_dir / "graph.nq"
+        new_ttl = self.out_dir / "graph.ttl.writing"
         chunks = self.sink.union_files + self.parts.union_files
         triples = self.sink.union_count + self.parts.union_count
         try:
             if triples <= COMPACT_LIMIT:
-                write_turtle(chain.from_iterable(turtle_file(c) for c in chunks), graph_path, turtle_prefixes())
+                write_turtle(chain.from_iterable(turtle_file(c) for c in chunks), new_ttl, turtle_prefixes())
             else:
-                _concatenate(graph_path, chunks, head=_prefix_lines().encode("utf-8"))
-            _concatenate(self.out_dir / "graph.nq", [self.sink.path, self.parts.path])
+                _concatenate(new_ttl, chunks, head=_prefix_lines().encode("utf-8"))
+            with self.sink.path.open("r+b") as out:  # the parts' quads after the rest (not "ab": see append_file)
+                out.seek(0, 2)
+                append_file(self.parts.path, out)
             self.loader.finish()
         except BaseException:
             self.abandon()
             raise
+        # the store is in place: now the files, so that a failure before leaves all three as they were
+        new_ttl.replace(graph_path)
+        self.sink.path.replace(quads_path)
         self._clean()
         return graph_path, triples
 
@@ -173,13 +179,13 @@ class GraphOutput:
         """A failed build leaves the previous graph and store as they were."""
         if self._collector is not None:
             self._collector.join()
-        self.sink.close()
-        self.parts.close()
+        self.sink.close(hand_over=False)
+        self.parts.close(hand_over=False)
         self.loader.abandon()
         self._clean()
 
     def _clean(self) -> None:
-        for pattern in ("*.n[qt].tmp*", "*.writing"):  # the chunks, and what a failed build left
+        for pattern in ("*.n[qt].tmp*", "*.writing*"):  # the chunks, and what a failed build left
             for tmp in self.out_dir.glob(pattern):
                 tmp.unlink(missing_ok=True)
         shutil.rmtree(self.part_dir, ignore_errors=True)
@@ -190,11 +196,9 @@ def _prefix_lines() -> str:
 
 
 def _concatenate(path: Path, parts: list[Path], head: bytes = b"") -> None:
-    """`path` replaced by `head` and the files `parts` one after the other (copied by the
-    kernel where it can); the parts stay."""
-    tmp = path.with_name(path.name + ".writing")
-    with tmp.open("wb") as out:
+    """`path` written with `head` and the files `parts` one after the other (copied by
+    the kernel where it can); the parts stay."""
+    with path.open("wb") as out:
         out.write(head)
         for part in parts:
             append_file(part, out)
-    tmp.replace(path)

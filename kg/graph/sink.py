@@ -109,7 +109,9 @@ class QuadSink:
     ) -> None:
         self.path = path
         self.union_path = union_path
-        self.on_chunk = on_chunk if union_path is not None else None
+        if on_chunk is not None and union_path is None:
+            raise ValueError("chunks are of the union: give union_path with on_chunk")
+        self.on_chunk = on_chunk
         self.chunk_triples = chunk_triples
         self.quads = path.open("w", encoding="utf-8", buffering=1 << 20)
         self.union_files: list[Path] = []
@@ -174,15 +176,17 @@ class QuadSink:
         self.triples = self._open_chunk()
         self.in_chunk = 0
 
-    def close(self, last_pieces: int = 1) -> None:
+    def close(self, last_pieces: int = 1, hand_over: bool = True) -> None:
         """Hand over the last chunk (in `last_pieces`: nothing else is left to overlap its
-        loading with, so several loaders share it) and close the files."""
-        self.flush(last_pieces)
+        loading with, so several loaders share it; not at all unless `hand_over`, when
+        the build is abandoned) and close the files."""
+        if hand_over:
+            self.flush(last_pieces)
         self.quads.close()
         if self.triples is not None:
             self.triples.close()
             if self.on_chunk is not None:
-                self._chunk_path(self.chunks).unlink(missing_ok=True)  # begun, left empty
+                self._chunk_path(self.chunks).unlink(missing_ok=True)  # begun, left empty or abandoned
             else:
                 self.union_files = [self._chunk_path(0)]
 

@@ -38,7 +38,8 @@ UNION = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ {DISTINCT_TRIPLES} }}"
 
 
 class StoreLoader:
-    """Loads N-Quads chunks into a new store in background threads, then puts it in place.
+    """Loads N-Triples or N-Quads chunks into a new store in background threads, then puts
+    it in place.
 
     Oxigraph's bulk loader runs in Rust and releases the GIL, so chunks load on other
     cores while Python builds the rest of the graph; one bulk load per chunk keeps its
@@ -122,7 +123,7 @@ def write_turtle(triples, path: Path, prefixes: dict[str, str]) -> None:
     iterable of triples (a store's union, a parsed N-Triples file) to a file."""
     import pyoxigraph as ox
 
-    tmp = path.with_suffix(".ttl.tmp")
+    tmp = path.with_name(path.name + ".tmp")
     ox.serialize(triples, str(tmp), ox.RdfFormat.TURTLE, prefixes=prefixes)
     tmp.replace(path)
 
