@@ -48,7 +48,7 @@ def timings(fn, repeat: int) -> list[float]:
 def main() -> None:
     import pyoxigraph as ox
 
-    from kg.graph.store import open_store, union_triples
+    from kg.graph.store import StoreError, open_store, union_triples
     from kg.query import saved_queries, with_prefixes
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -56,7 +56,10 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--json", default=str(ROOT / "output" / "bench_query.json"))
     a = ap.parse_args()
-    base = union_triples(open_store(Path(a.dir)))
+    try:
+        base = union_triples(open_store(Path(a.dir)))
+    except StoreError as exc:
+        raise SystemExit(f"bench_query: {exc}") from None
     rng = random.Random(5)
     sizes = {
         "10k": [ox.Quad(t.subject, t.predicate, t.object) for t in base if rng.random() < 10000 / len(base)],
