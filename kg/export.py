@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
+import os
 import tempfile
 from pathlib import Path
 
@@ -66,10 +66,7 @@ def write_named_graphs(build_dir: Path, fmt: str, out: Path) -> int:
     if not src.is_file():
         raise ExportError(f"{build_dir} has no graph.nq (a build before named graphs were kept): run 'kg build' again")
     if fmt == "nq":
-        if src.resolve() != out.resolve():
-            shutil.copyfile(src, out)
-        with src.open("rb") as fh:
-            return sum(chunk.count(b"\n") for chunk in _chunks(fh))
+        return _copy_counting_lines(src, out)
     tmp = out.with_name(out.name + ".writing")
     try:
         with tempfile.TemporaryDirectory(dir=build_dir, prefix="trig-") as folder:
@@ -82,6 +79,17 @@ def write_named_graphs(build_dir: Path, fmt: str, out: Path) -> int:
     finally:
         tmp.unlink(missing_ok=True)
     return count
+
+
+def _copy_counting_lines(src: Path, out: Path) -> int:
+    """`src` copied to `out` (unless they are one file) in one pass that counts its lines."""
+    same = out.exists() and src.resolve() == out.resolve()
+    lines = 0
+    with src.open("rb") as fh, (open(os.devnull, "wb") if same else out.open("wb")) as dst:
+        for chunk in _chunks(fh):
+            lines += chunk.count(b"\n")
+            dst.write(chunk)
+    return lines
 
 
 def _hex_rgb(color: str) -> tuple[int, int, int]:

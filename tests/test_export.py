@@ -66,6 +66,9 @@ def test_nquads_export_is_the_builds_named_graphs(sample_build: Path, tmp_path: 
     trig, m = export(sample_build, "trig", tmp_path / "g.trig")
     assert len(quads) == n == m > 20000
     assert quads == {str(q) for q in ox.parse(path=str(trig), format=ox.RdfFormat.TRIG)}
+    before = (sample_build / "graph.nq").read_bytes()
+    assert export(sample_build, "nq") == (sample_build / "graph.nq", n)  # its default path is graph.nq itself
+    assert (sample_build / "graph.nq").read_bytes() == before
 
 
 def test_named_graph_exports_of_a_build_without_graph_nq_say_to_rebuild(sample_build: Path, tmp_path: Path) -> None:

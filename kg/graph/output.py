@@ -53,13 +53,11 @@ class GraphOutput:
         out_dir.mkdir(parents=True, exist_ok=True)
         self.out_dir = out_dir
         self.loader = StoreLoader(out_dir)
-        self.union = out_dir / "graph.nt.tmp"
-        self.parts_union = out_dir / "parts.nt.tmp"
         self.part_dir = out_dir / "parts.tmp"
         shutil.rmtree(self.part_dir, ignore_errors=True)
         self.part_dir.mkdir()
-        self.sink = QuadSink(out_dir / "graph.nq.tmp", self.union, on_chunk=self._load)
-        self.parts = QuadSink(out_dir / "parts.nq.tmp", self.parts_union, on_chunk=self._load)
+        self.sink = QuadSink(out_dir / "graph.nq.tmp", out_dir / "graph.nt.tmp", on_chunk=self._load)
+        self.parts = QuadSink(out_dir / "parts.nq.tmp", out_dir / "parts.nt.tmp", on_chunk=self._load)
         self.written: dict[str, set[int]] = {}
         self.relations_written = False
         self._collector: threading.Thread | None = None
