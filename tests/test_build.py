@@ -159,3 +159,86 @@ def test_records_of_extract_then_write_build_give_the_built_graph(sample_build: 
     later = {str(q) for q in ox.Store.read_only(str(tmp_path / "later" / "store"))}
     built = {str(q) for q in ox.Store.read_only(str(sample_build / "store"))}
     assert report.triples > 20000 and later == built
+
+
+def pairs(build: Path, query: str) -> set[tuple[str, ...]]:
+    from kg.query import with_prefixes
+
+    r = run_query(open_store(build), with_prefixes(query))
+    return {tuple(row) for row in r.rows}
+
+
+def test_within_is_the_transitive_closure_of_located_in(sample_build: Path) -> None:
+    within = pairs(sample_build, "SELECT ?x ?y WHERE { ?x pk:within ?y }")
+    assert within == pairs(sample_build, "SELECT ?x ?y WHERE { ?x pk:locatedIn+ ?y }")
+    # 吉林化纤 is in 吉林市 (stated), so within 吉林省 (entailed) too
+    assert pairs(
+        sample_build,
+        'SELECT ?p WHERE { ?e rdfs:label "吉林化纤"@zh ; pk:within ?p . ?p rdfs:label "吉林省"@zh }',
+    )
+
+
+def test_plan_and_review_links_follow_the_sections_of_the_mentions(sample_build: Path) -> None:
+    for prop, section in (("plannedIn", "PlanSection"), ("reviewedIn", "ReviewSection")):
+        linked = pairs(sample_build, f"SELECT ?e ?d WHERE {{ ?e pk:{prop} ?d }}")
+        derived = pairs(
+            sample_build,
+            f"SELECT DISTINCT ?e ?d WHERE {{ ?e pk:mentionedIn ?s . ?s pk:section pk:{section} ; pk:inDocument ?d }}",
+        )
+        assert linked == derived and len(linked) > 100, prop
+
+
+def test_documents_count_all_their_sentences(sample_build: Path, sample_report) -> None:
+    counted = {r["file"]: int(r["sentences"]) for r in rows(sample_build, "documents")}
+    assert counted == {d.name: len(d.sentences) for d in sample_report.documents}
+
+
+# The saved queries that read stored shortcuts (pk:within) or start from a plain step are
+# written for speed; here each is checked against the plain form of the same question.
+PLAIN = {
+    "aliases": """SELECT ?class ?label (GROUP_CONCAT(?alt; separator=" | ") AS ?aliases) WHERE {
+        ?e rdfs:label ?label ; skos:altLabel ?alt ; a ?c . FILTER(STRSTARTS(STR(?c), STR(pk:)))
+        BIND(STRAFTER(STR(?c), "#") AS ?class) } GROUP BY ?class ?label""",
+    "projects-in-place": """SELECT DISTINCT ?project ?label ?place WHERE {
+        ?root rdfs:label "吉林省"@zh . ?project a pk:Project ; rdfs:label ?label ; pk:locatedIn ?p .
+        ?p pk:locatedIn* ?root ; rdfs:label ?place . }""",
+    "enterprises-in-place": """SELECT DISTINCT ?enterprise ?label ?place WHERE {
+        ?root rdfs:label "吉林市"@zh . ?enterprise a pk:Enterprise ; rdfs:label ?label ; pk:locatedIn ?p .
+        ?p pk:locatedIn* ?root ; rdfs:label ?place . }""",
+    "places-with-coordinates": """SELECT ?label ?code ?wkt WHERE {
+        ?root rdfs:label "吉林省"@zh .
+        ?p a pk:Place ; rdfs:label ?label ; pk:adminCode ?code ; pk:locatedIn+ ?root ;
+           geo:hasGeometry/geo:asWKT ?wkt . }""",
+    "cluster-enterprises": """SELECT DISTINCT ?enterprise ?industry ?place WHERE {
+        ?root rdfs:label "吉林市"@zh . ?i a pk:Industry ; rdfs:label ?industry .
+        FILTER(CONTAINS(STR(?industry), "碳纤维"))
+        ?e a pk:Enterprise ; rdfs:label ?enterprise ; pk:inIndustry ?i ; pk:locatedIn ?p .
+        ?p pk:locatedIn* ?root ; rdfs:label ?place . }""",
+    "programme-parts": """SELECT ?whole ?part ?class WHERE {
+        ?p pk:partOf+ ?w . ?p rdfs:label ?part . ?w rdfs:label ?whole ; a ?c .
+        FILTER(?c IN (pk:Programme, pk:Project)) BIND(STRAFTER(STR(?c), "#") AS ?class) }""",
+    "programme-implementers": """SELECT DISTINCT ?programme ?implementer ?class WHERE {
+        ?g a pk:Programme ; rdfs:label ?programme .
+        ?x pk:implements/pk:partOf* ?g ; rdfs:label ?implementer ; a ?c .
+        FILTER(?c IN (pk:Project, pk:Enterprise)) BIND(STRAFTER(STR(?c), "#") AS ?class) }""",
+    "gdp-growth-by-year": """SELECT ?period ?status ?value ?unit ?qualifier ?file WHERE {
+        ?area rdfs:label "吉林省"@zh . ?ind rdfs:label "地区生产总值"@zh .
+        ?o a qb:Observation ; sdmx-dimension:refArea ?area ; pk:indicator ?ind ; pk:measureType pk:Growth ;
+           sdmx-dimension:refPeriod ?period ; sdmx-measure:obsValue ?value ; sdmx-attribute:unitMeasure ?unit ;
+           pk:status ?s ; pk:inDocument/pk:sourceFile ?file .
+        OPTIONAL { ?o pk:qualifier ?qualifier } BIND(STRAFTER(STR(?s), "#") AS ?status) }""",
+    "entities-in-2022-and-2024": """SELECT DISTINCT ?entity ?label ?class WHERE {
+        ?entity pk:mentionedInDocument ?d1 , ?d2 ; rdfs:label ?label ; a ?class .
+        ?d1 pk:yearDelivered "2022"^^xsd:gYear . ?d2 pk:yearDelivered "2024"^^xsd:gYear .
+        FILTER(STRSTARTS(STR(?class), STR(pk:))) }""",
+}
+
+
+@pytest.mark.parametrize("name", sorted(PLAIN))
+def test_fast_saved_query_answers_as_its_plain_form(sample_build: Path, name: str) -> None:
+    from kg.query import with_prefixes
+
+    fast = run_query(open_store(sample_build), resolve_query(name))
+    plain = run_query(open_store(sample_build), with_prefixes(PLAIN[name]))
+    assert fast.columns == plain.columns
+    assert sorted(fast.rows) == sorted(plain.rows) and fast.rows, name

@@ -77,7 +77,8 @@ def test_streamed_graph_ttl_is_the_union_of_the_named_graphs(sample_build: Path)
     assert len(written) == len(set(written)) == count_union(store) == len(store) > 20000
     assert set(written) == in_store == {str(q.triple) for q in quads}
     graphs = {q.graph_name for q in quads}
-    assert len(quads) > len(written) and len(graphs) == 5 + 3  # the documents, entities, gazetteer, co-mentions
+    # the documents, entities, gazetteer, co-mentions, entailed
+    assert len(quads) > len(written) and len(graphs) == 5 + 4
     assert all(isinstance(q.graph_name, ox.DefaultGraph) for q in store)
 
 

@@ -66,6 +66,7 @@ def add_document(ds, doc: Document, region_iri: str | None, used: set[int]) -> N
         (DCTERMS.title, zh(doc.title or doc.name)),
         (PK.sourceFile, literal(doc.name)),
         (PK.encoding, literal(doc.encoding)),
+        (PK.sentenceTotal, literal(len(doc.sentences))),
     ]
     if region_iri is not None:
         pairs.append((PK.region, region_iri))
@@ -151,6 +152,7 @@ def add_relation(ds, r: Relation) -> None:
 
 
 COMENTIONS = iri(ID + "graph/comentions")
+ENTAILED = iri(ID + "graph/entailed")
 DATASET = iri(ID + "dataset/observations")
 MEASURE = {"level": PK.Level, "growth": PK.Growth, "share": PK.Share, "rank": PK.Rank}
 STATUS = {"actual": PK.Actual, "target": PK.Target}
@@ -219,11 +221,45 @@ def add_co_mentions(ds, counts: dict[tuple[str, str], int]) -> None:
         )
 
 
+def containment(relations: list[Relation]) -> dict[str, set[str]]:
+    """Every place each entity lies in, through any chain of pk:locatedIn: the transitive
+    pk:within the ontology entails, kept so that "in 吉林省 or anywhere inside it" is one
+    look-up and not a path search per candidate (the path made such queries slow at 1M
+    triples). A cycle of wrong relations is followed once round."""
+    parents: dict[str, set[str]] = {}
+    for r in relations:
+        if r.prop == "locatedIn":
+            parents.setdefault(r.head, set()).add(r.tail)
+    closure: dict[str, set[str]] = {}
+    for start in parents:
+        seen: set[str] = set()
+        todo = list(parents[start])
+        while todo:
+            place = todo.pop()
+            if place not in seen:
+                seen.add(place)
+                todo.extend(parents.get(place, ()))
+        closure[start] = seen
+    return closure
+
+
+def add_containment(ds, relations: list[Relation]) -> None:
+    g = ds.graph(ENTAILED)
+    for head, places in sorted(containment(relations).items()):
+        if places:
+            g.node(iri(head), [(PK.within, iri(p)) for p in sorted(places)])
+
+
 def write_entities(ds, entities: list[Entity]) -> None:
     """The entities' own triples: all that resolution decides beyond the documents,
     written while the relations are still being found."""
     for e in entities:
         add_entity(ds, e)
+
+
+# an entity named in a document's review or plan section: what the report says was done,
+# and what it promises, one look-up away (not a join through every sentence)
+SECTION_LINKS = (("review", PK.reviewedIn), ("plan", PK.plannedIn))
 
 
 def write_document(
@@ -246,7 +282,10 @@ def write_document(
     d = doc_iri(doc.id)
     for e_iri in sorted(sentences):
         pairs = [(PK.mentionedIn, sentence_iri(doc.id, k)) for k in sorted(sentences[e_iri])]
-        g.node(iri(e_iri), [*pairs, (PK.mentionedInDocument, d)])
+        pairs.append((PK.mentionedInDocument, d))
+        sections = {doc.sentences[k].section for k in sentences[e_iri]}
+        pairs += [(p, d) for section, p in SECTION_LINKS if section in sections]
+        g.node(iri(e_iri), pairs)
     return used
 
 
@@ -255,6 +294,7 @@ def write_relations(ds, relations: list[Relation], co_mentions: dict[tuple[str, 
     are found, while the documents' figures are still being finished."""
     for r in relations:
         add_relation(ds, r)
+    add_containment(ds, relations)
     add_co_mentions(ds, co_mentions or {})
 
 
