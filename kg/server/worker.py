@@ -1,8 +1,14 @@
 """Queries in worker processes, so that a runaway query can be stopped.
 
-Oxigraph's Python API has no query timeout; a worker process that holds a read-only
-store handle runs one query at a time, and the server kills it when the time is up and
-starts a fresh one. Results are capped and serialised in the worker.
+Oxigraph's Python API has no query timeout; a worker process that holds the store runs
+one query at a time, and the server kills it when the time is up and starts a fresh one.
+Results are capped and serialised in the worker.
+
+A worker holds either a read-only handle on the build's on-disk store or, for a build
+small enough, a copy of graph.ttl in an in-memory store: Oxigraph answers from memory
+4–9× faster than from RocksDB at a million triples, where every look-up reads and decodes
+a block. A worker says when its store is ready, so loading never counts against a query's
+time.
 """
 
 from __future__ import annotations
@@ -142,10 +148,25 @@ def execute(store, query: str, solution_fmt: str, graph_fmt: str, max_rows: int)
     return Answer(200, body, GRAPH_TYPES[graph_fmt], truncated)
 
 
-def _serve(path: str, conn) -> None:
+def _open(path: str, memory_source: str | None):
     import pyoxigraph as ox
 
-    store = ox.Store.read_only(path)
+    if memory_source is None:
+        return ox.Store.read_only(path)
+    store = ox.Store()
+    store.bulk_load(path=memory_source, format=ox.RdfFormat.TURTLE)
+    return store
+
+
+def _serve(path: str, conn, memory_source: str | None = None) -> None:
+    import pyoxigraph as ox
+
+    try:
+        store = _open(path, memory_source)
+    except (OSError, SyntaxError, ValueError) as exc:
+        conn.send(("failed", " ".join(str(exc).split())))
+        return
+    conn.send(("ready", len(store)))
     while True:
         msg = conn.recv()
         if msg is None:
@@ -167,24 +188,77 @@ def _serve(path: str, conn) -> None:
         conn.send(execute(store, query, sfmt, gfmt, max_rows))
 
 
-class QueryPool:
-    """A few worker processes over one store; a query that overruns kills its worker."""
+class WorkerError(Exception):
+    """A query worker that could not open its store; the message says why."""
 
-    def __init__(self, store_path: Path, workers: int = 2, timeout: float = 10.0, max_rows: int = 10000) -> None:
+
+class QueryPool:
+    """A few worker processes over one store; a query that overruns kills its worker.
+
+    With `memory_source` (a build's graph.ttl) each worker answers from an in-memory copy
+    of it instead of the on-disk store at `store_path`."""
+
+    def __init__(
+        self,
+        store_path: Path,
+        workers: int = 2,
+        timeout: float = 10.0,
+        max_rows: int = 10000,
+        memory_source: Path | None = None,
+    ) -> None:
         self.path = str(store_path)
+        self.memory_source = str(memory_source) if memory_source is not None else None
         self.timeout = timeout
         self.max_rows = max_rows
         self.ctx = mp.get_context("spawn")
         self.idle: list[tuple] = []
         self.lock = threading.Condition()
-        for _ in range(workers):
-            self.idle.append(self._start())
+        self.triples = 0
+        starting = [self._spawn() for _ in range(workers)]
+        try:
+            for worker in starting:
+                self.idle.append(self._ready(worker))
+        except WorkerError:
+            for proc, _ in starting:
+                proc.kill()
+            raise
 
-    def _start(self) -> tuple:
+    @property
+    def in_memory(self) -> bool:
+        return self.memory_source is not None
+
+    def _spawn(self) -> tuple:
         parent, child = self.ctx.Pipe()
-        proc = self.ctx.Process(target=_serve, args=(self.path, child), daemon=True)
+        proc = self.ctx.Process(target=_serve, args=(self.path, child, self.memory_source), daemon=True)
         proc.start()
         return proc, parent
+
+    def _ready(self, worker: tuple) -> tuple:
+        """The worker once its store is open (loading a large graph takes seconds)."""
+        proc, conn = worker
+        try:
+            status, detail = conn.recv()
+        except (EOFError, OSError):
+            status, detail = "failed", f"exit code {proc.exitcode}"
+        if status != "ready":
+            proc.join(timeout=2)
+            raise WorkerError(f"a query worker could not open the store: {detail}")
+        self.triples = detail
+        return worker
+
+    def _start(self) -> tuple:
+        return self._ready(self._spawn())
+
+    def _replace_later(self) -> None:
+        """A fresh worker for one that was stopped, made ready off the request's thread."""
+
+        def replace() -> None:
+            try:
+                self._give(self._start())
+            except WorkerError:
+                pass
+
+        threading.Thread(target=replace, daemon=True).start()
 
     def _take(self) -> tuple:
         with self.lock:
@@ -199,15 +273,19 @@ class QueryPool:
 
     def run(self, message: tuple) -> Answer:
         proc, conn = self._take()
-        conn.send(message)
-        if conn.poll(self.timeout):
-            answer = conn.recv()
-            self._give((proc, conn))
-            return answer
+        try:
+            conn.send(message)
+            if conn.poll(self.timeout):
+                answer = conn.recv()
+                self._give((proc, conn))
+                return answer
+            failure = Answer(503, f"query timed out after {self.timeout:g} s".encode(), "text/plain; charset=utf-8")
+        except (EOFError, OSError):
+            failure = Answer(500, b"the query worker stopped; a fresh one is starting", "text/plain; charset=utf-8")
         proc.kill()
         proc.join()
-        self._give(self._start())
-        return Answer(503, f"query timed out after {self.timeout:g} s".encode(), "text/plain; charset=utf-8")
+        self._replace_later()
+        return failure
 
     def query(self, query: str, solution_fmt: str, graph_fmt: str) -> Answer:
         return self.run(("query", query, solution_fmt, graph_fmt, self.max_rows))
