@@ -255,7 +255,7 @@ def serve(
         None,
         "--memory/--disk",
         help="Answer from an in-memory copy of graph.ttl in each worker (faster, about 0.5 GB a worker per"
-        " million triples) or from the on-disk store. Default: in memory up to 1,000,000 triples;"
+        " million triples) or from the on-disk store. Default: in memory up to 2,000,000 triples;"
         " --allow-update always uses the disk.",
         show_default=False,
     ),

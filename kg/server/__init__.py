@@ -41,7 +41,7 @@ class Settings:
 
 # Builds up to this size are served from memory by default: about 0.5 GB per worker at a
 # million triples, against 4–9× slower answers from the on-disk store.
-MEMORY_TRIPLES = 1_000_000
+MEMORY_TRIPLES = 2_000_000
 
 
 def build_triples(build_dir: Path) -> int | None:

@@ -116,7 +116,89 @@ def serialise_boolean(value: bool, fmt: str) -> bytes:
     return (str(value).lower() + "\n").encode()
 
 
-def execute(store, query: str, solution_fmt: str, graph_fmt: str, max_rows: int) -> Answer:
+# Solutions are serialised by Oxigraph itself (in Rust, about ten times faster than term by
+# term in Python: 10 ms against 100+ for 3,400 rows) into a buffer of at most this many
+# bytes; the row cap is then applied to the text. A larger answer is run again and capped
+# while it is read, so a huge result never sits whole in a worker's memory.
+NATIVE_BYTES = 32 << 20
+
+
+class _Full(Exception):
+    pass
+
+
+class _Buffer:
+    """A file for Oxigraph's serialiser that refuses to grow past `limit` bytes."""
+
+    def __init__(self, limit: int) -> None:
+        self.parts: list[bytes] = []
+        self.size = 0
+        self.limit = limit
+
+    def write(self, b) -> int:
+        self.size += len(b)
+        if self.size > self.limit:
+            raise _Full
+        self.parts.append(bytes(b))
+        return len(b)
+
+    def flush(self) -> None:
+        pass
+
+
+def cap_rows(body: bytes, fmt: str, max_rows: int) -> tuple[bytes, bool]:
+    """Oxigraph's serialised solutions cut to `max_rows` rows, and whether any were cut."""
+    import csv
+    import io
+    import json
+
+    if fmt == "json":
+        doc = json.loads(body)
+        bindings = doc["results"]["bindings"]
+        if len(bindings) <= max_rows:
+            return body, False
+        doc["results"]["bindings"] = bindings[:max_rows]
+        return json.dumps(doc, ensure_ascii=False).encode(), True
+    if fmt == "xml":  # "<" is escaped in values, so every "<result>" opens a row
+        if body.count(b"<result>") <= max_rows:
+            return body, False
+        at = -1
+        for _ in range(max_rows + 1):
+            at = body.index(b"<result>", at + 1)
+        return body[:at] + b"</results></sparql>", True
+    if fmt == "tsv":  # newlines in values are escaped: one row a line
+        lines = body.split(b"\n")
+        if len(lines) - 2 <= max_rows:
+            return body, False
+        return b"\n".join(lines[: max_rows + 1]) + b"\n", True
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8"), newline="")))
+    if len(rows) - 1 <= max_rows:
+        return body, False
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(rows[: max_rows + 1])
+    return out.getvalue().encode(), True
+
+
+def _native_solutions(res, fmt: str, max_rows: int, limit: int) -> tuple[bytes, bool] | None:
+    import pyoxigraph as ox
+
+    formats = {
+        "json": ox.QueryResultsFormat.JSON,
+        "xml": ox.QueryResultsFormat.XML,
+        "csv": ox.QueryResultsFormat.CSV,
+        "tsv": ox.QueryResultsFormat.TSV,
+    }
+    out = _Buffer(limit)
+    try:
+        res.serialize(out, formats[fmt])
+    except _Full:
+        return None
+    return cap_rows(b"".join(out.parts), fmt, max_rows)
+
+
+def execute(
+    store, query: str, solution_fmt: str, graph_fmt: str, max_rows: int, native_bytes: int = NATIVE_BYTES
+) -> Answer:
     """Run one query against the store and serialise its answer (used inside a worker)."""
     import pyoxigraph as ox
 
@@ -129,6 +211,10 @@ def execute(store, query: str, solution_fmt: str, graph_fmt: str, max_rows: int)
     if isinstance(res, ox.QueryBoolean):
         return Answer(200, serialise_boolean(bool(res), solution_fmt), SOLUTION_TYPES[solution_fmt])
     if isinstance(res, ox.QuerySolutions):
+        native = _native_solutions(res, solution_fmt, max_rows, native_bytes)
+        if native is not None:
+            return Answer(200, native[0], SOLUTION_TYPES[solution_fmt], native[1])
+        res = store.query(query, use_default_graph_as_union=True)
         variables = [v.value for v in res.variables]
         rows, truncated = [], False
         for sol in res:
