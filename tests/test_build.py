@@ -42,8 +42,11 @@ def test_contract_classes_and_labels(sample_build: Path) -> None:
 def test_rebuild_is_byte_identical_and_keeps_iris(sample_build: Path, tmp_path: Path) -> None:
     from kg.pipeline import build
 
+    export_in_progress = tmp_path / "graph.trig.writing"  # another command writing here meanwhile
+    export_in_progress.write_text("@prefix", encoding="utf-8")
     build(None, tmp_path)
     assert (tmp_path / "graph.ttl").read_bytes() == (sample_build / "graph.ttl").read_bytes()
+    assert export_in_progress.read_text(encoding="utf-8") == "@prefix"  # the build's clean-up left it
 
 
 def test_at_least_twelve_saved_queries_all_run(sample_build: Path) -> None:

@@ -183,7 +183,9 @@ class GraphOutput:
         self._clean()
 
     def _clean(self) -> None:
-        for pattern in ("*.n[qt].tmp*", "*.writing*"):  # the chunks, and what a failed build left
+        # the chunks and what a failed build left; not another command's file being written
+        # here (an export's graph.trig.writing)
+        for pattern in ("*.n[qt].tmp*", "graph.ttl.writing*"):
             for tmp in self.out_dir.glob(pattern):
                 tmp.unlink(missing_ok=True)
         shutil.rmtree(self.part_dir, ignore_errors=True)
