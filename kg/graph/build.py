@@ -257,9 +257,10 @@ def write_entities(ds, entities: list[Entity]) -> None:
         add_entity(ds, e)
 
 
-# an entity named in a document's review or plan section: what the report says was done,
-# and what it promises, one look-up away (not a join through every sentence)
-SECTION_LINKS = (("review", PK.reviewedIn), ("plan", PK.plannedIn))
+# an entity named in a document's review, or its plan (工作安排 and the targets, 主要预期目标,
+# it opens with): what the report says was done, and what it promises, one look-up away
+# (not a join through every sentence)
+SECTION_LINKS = (("review", PK.reviewedIn), ("plan", PK.plannedIn), ("targets", PK.plannedIn))
 
 
 def write_document(
@@ -284,7 +285,7 @@ def write_document(
         pairs = [(PK.mentionedIn, sentence_iri(doc.id, k)) for k in sorted(sentences[e_iri])]
         pairs.append((PK.mentionedInDocument, d))
         sections = {doc.sentences[k].section for k in sentences[e_iri]}
-        pairs += [(p, d) for section, p in SECTION_LINKS if section in sections]
+        pairs += [(p, d) for p in dict.fromkeys(p for section, p in SECTION_LINKS if section in sections)]
         g.node(iri(e_iri), pairs)
     return used
 
