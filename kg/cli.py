@@ -264,22 +264,22 @@ def serve(
     import uvicorn
 
     from kg.graph.store import StoreError
-    from kg.server import Settings, create_app
+    from kg.server import ServeError, Settings, build_triples, create_app
     from kg.server.worker import WorkerError
 
     if allow_update and len(token) < 12:
         _fail("--allow-update needs --token (at least 12 characters)", 2)
-    if allow_update and memory:
-        _fail("--allow-update writes to the on-disk store: it cannot be used with --memory", 2)
     try:
         app_ = create_app(Settings(dir, timeout, max_rows, workers, allow_update, token, memory))
+    except ServeError as exc:
+        _fail(str(exc), 2)
     except (StoreError, WorkerError) as exc:
         _fail(str(exc))
     if host not in ("127.0.0.1", "localhost", "::1"):
         typer.echo(f"warning: listening on {host}, not only on this machine", err=True)
-    pool = app_.state.pool
-    where = "in memory" if pool.in_memory else "from the on-disk store"
-    typer.echo(f"{pool.triples:,} triples, answered {where}", err=True)
+    triples = build_triples(dir)
+    where = "in memory" if app_.state.pool.in_memory else "from the on-disk store"
+    typer.echo(f"{f'{triples:,}' if triples is not None else 'the'} triples, answered {where}", err=True)
     typer.echo(f"SPARQL endpoint http://{host}:{port}/sparql · explorer http://{host}:{port}/explorer", err=True)
     uvicorn.run(app_, host=host, port=port, log_level="warning")
 

@@ -165,8 +165,13 @@ def test_health_void_and_explorer(server) -> None:
 
 
 def test_updates_with_a_token(sample_build: Path, tmp_path: Path) -> None:
+    from kg.server import ServeError, memory_source
+
     build = tmp_path / "build"
     shutil.copytree(sample_build / "store", build / "store")
+    for name in ("graph.ttl", "manifest.json"):
+        shutil.copy(sample_build / name, build / name)
+    assert memory_source(Settings(build)) == build / "graph.ttl"  # small: served from memory
     s = Server(Settings(build, allow_update=True, token="s3cret-token-123"))
     try:
         upd = {"update": 'INSERT DATA { <urn:x> <http://www.w3.org/2000/01/rdf-schema#label> "新增"@zh }'}
@@ -178,6 +183,39 @@ def test_updates_with_a_token(sample_build: Path, tmp_path: Path) -> None:
         assert httpx.get(s.url + "/health").json()["store"] == "disk"  # updates go to the store
     finally:
         s.stop()
+    # graph.ttl lacks the update now: the next server answers from the store, and --memory is refused
+    assert memory_source(Settings(build)) is None
+    with pytest.raises(ServeError, match="took SPARQL updates"):
+        memory_source(Settings(build, memory=True))
+
+
+def test_pool_survives_a_lost_worker_and_a_failed_replacement(sample_build: Path, tmp_path: Path) -> None:
+    import multiprocessing
+
+    from kg.server.worker import QueryPool
+
+    graph = tmp_path / "graph.ttl"
+    shutil.copy(sample_build / "graph.ttl", graph)
+    before = set(multiprocessing.active_children())  # the module's server has its own workers
+    pool = QueryPool(sample_build / "store", workers=1, timeout=1.0, memory_source=graph)
+    ask = "ASK { ?s ?p ?o }"
+    try:
+        assert pool.query(ask, "json", "turtle").status == 200
+        pool.idle[0][0].kill()  # the worker dies between queries
+        lost = pool.query(ask, "json", "turtle")
+        assert lost.status == 500 and b"worker stopped" in lost.body
+        assert pool.query(ask, "json", "turtle").status == 200  # its replacement answers
+        graph.write_text("<urn:a> <urn:b> .\n", encoding="utf-8")  # replacements cannot load now
+        assert pool.query(RUNAWAY, "json", "turtle").status == 503
+        pool.wait = 1.0
+        busy = pool.query(ask, "json", "turtle")
+        assert busy.status == 503 and b"no query worker is free" in busy.body  # not a hang
+        shutil.copy(sample_build / "graph.ttl", graph)  # the replacement's next try succeeds
+        pool.wait = 30.0
+        assert pool.query(ask, "json", "turtle").status == 200
+    finally:
+        pool.close()
+    assert not [p for p in set(multiprocessing.active_children()) - before if p.is_alive()]
 
 
 def _comparable(row: dict) -> str:

@@ -149,7 +149,7 @@ class GraphOutput:
         """
         from itertools import chain
 
-        from kg.graph.store import turtle_file, write_turtle
+        from kg.graph.store import UPDATED_MARK, turtle_file, write_turtle
 
         graph_path, quads_path = self.out_dir / "graph.ttl", self.out_dir / "graph.nq"
         new_ttl = self.out_dir / "graph.ttl.writing"
@@ -170,6 +170,7 @@ class GraphOutput:
         # the store is in place: now the files, so that a failure before leaves all three as they were
         new_ttl.replace(graph_path)
         self.sink.path.replace(quads_path)
+        (self.out_dir / UPDATED_MARK).unlink(missing_ok=True)  # graph.ttl and the store agree again
         self._clean()
         return graph_path, triples
 

@@ -13,6 +13,9 @@ import shutil
 from pathlib import Path
 
 STORE_DIR = "store"
+# Marks a build whose store took SPARQL updates (kg serve --allow-update) after graph.ttl
+# was written: it is then served from the store only; the next build removes it.
+UPDATED_MARK = "store.updated"
 LOADER_THREADS = 2
 
 

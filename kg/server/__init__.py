@@ -39,9 +39,14 @@ class Settings:
     memory: bool | None = None  # None: in memory when the build has at most MEMORY_TRIPLES
 
 
-# Builds up to this size are served from memory by default: about 0.5 GB per worker at a
-# million triples, against 4–9× slower answers from the on-disk store.
-MEMORY_TRIPLES = 2_000_000
+# Builds are served from memory by default while the copies of all workers stay under
+# this many triples: about 0.5 GB per million, so 2 GB (two workers up to 2M triples
+# each), against answers 4–9× slower from the on-disk store.
+MEMORY_TRIPLES = 4_000_000
+
+
+class ServeError(Exception):
+    """Settings that cannot be served as asked; the message says why."""
 
 
 def build_triples(build_dir: Path) -> int | None:
@@ -55,14 +60,28 @@ def build_triples(build_dir: Path) -> int | None:
 
 def memory_source(settings: Settings) -> Path | None:
     """graph.ttl when the workers should hold the graph in memory, else None (on disk).
-    Updates always go to the on-disk store, so --allow-update serves from disk."""
+    Updates go to the on-disk store only, so --allow-update, and any build whose store
+    took updates since its graph.ttl was written, are served from the disk."""
+    from kg.graph.store import UPDATED_MARK
+
     graph = settings.build_dir / "graph.ttl"
-    if settings.allow_update or settings.memory is False or not graph.is_file():
+    updated = (settings.build_dir / UPDATED_MARK).exists()
+    if settings.memory:
+        if settings.allow_update:
+            raise ServeError("--allow-update writes to the on-disk store: it cannot be used with --memory")
+        if not graph.is_file():
+            raise ServeError(f"--memory needs {graph}: run 'kg build --dir {settings.build_dir}'")
+        if updated:
+            raise ServeError(
+                "the store took SPARQL updates that graph.ttl does not hold: serve it with --disk"
+                f" (or rebuild, which drops them; {UPDATED_MARK} marks it)"
+            )
+        return graph
+    if settings.allow_update or settings.memory is False or not graph.is_file() or updated:
         return None
-    if settings.memory is None:
-        n = build_triples(settings.build_dir)
-        return graph if n is not None and n <= MEMORY_TRIPLES else None
-    return graph
+    n = build_triples(settings.build_dir)
+    workers = 1 if settings.allow_update else settings.workers
+    return graph if n is not None and n * workers <= MEMORY_TRIPLES else None
 
 
 def _strip_comments_and_strings(q: str) -> str:
@@ -174,7 +193,10 @@ def create_app(settings: Settings) -> Starlette:
         return PlainTextResponse("send a query (GET ?query=, or POST form or application/sparql-query)", 400)
 
     async def health(request: Request) -> Response:
-        answer = pool.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", "json", "turtle")
+        import anyio
+
+        count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+        answer = await anyio.to_thread.run_sync(pool.query, count, "json", "turtle")
         ok = answer.status == 200
         n = json.loads(answer.body)["results"]["bindings"][0]["n"]["value"] if ok else None
         return JSONResponse(
@@ -187,17 +209,24 @@ def create_app(settings: Settings) -> Starlette:
         )
 
     async def void(request: Request) -> Response:
-        return Response(void_description(pool, str(request.base_url)), media_type="text/turtle")
+        import anyio
+
+        body = await anyio.to_thread.run_sync(void_description, pool, str(request.base_url))
+        if body is None:
+            return PlainTextResponse("the store did not answer: try again", 503)
+        return Response(body, media_type="text/turtle")
 
     async def entity(request: Request) -> Response:
+        import anyio
+
         from kg.server.pages import entity_page, entity_rdf
 
         iri = ID + request.path_params["path"]
         fmt = negotiate(request, {"html": "text/html", **graph_kinds}, "html")
         if fmt in graph_kinds:
-            body, status = entity_rdf(pool, iri, fmt)
+            body, status = await anyio.to_thread.run_sync(entity_rdf, pool, iri, fmt)
             return Response(body, status_code=status, media_type=GRAPH_TYPES[fmt], headers={"Vary": "Accept"})
-        html, status = entity_page(pool, iri)
+        html, status = await anyio.to_thread.run_sync(entity_page, pool, iri)
         return HTMLResponse(html, status_code=status, headers={"Vary": "Accept"})
 
     async def explorer(request: Request) -> Response:
@@ -265,7 +294,8 @@ def query_page(settings: Settings) -> str:
     return template.replace("{{DATA}}", data)
 
 
-def void_description(pool: QueryPool, base: str) -> bytes:
+def void_description(pool: QueryPool, base: str) -> bytes | None:
+    """The VoID description, or None if the store did not answer (timeout, worker lost)."""
     counts = {}
     for name, q in {
         "triples": "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }",
@@ -274,6 +304,8 @@ def void_description(pool: QueryPool, base: str) -> bytes:
         from kg.query import with_prefixes
 
         ans = pool.query(with_prefixes(q), "json", "turtle")
+        if ans.status != 200:
+            return None
         counts[name] = json.loads(ans.body)["results"]["bindings"][0]["n"]["value"]
     from kg.query import with_prefixes
 
@@ -282,6 +314,8 @@ def void_description(pool: QueryPool, base: str) -> bytes:
         "json",
         "turtle",
     )
+    if ans.status != 200:
+        return None
     parts = "".join(
         f"    void:classPartition [ void:class <{b['c']['value']}> ; void:entities {b['n']['value']} ] ;\n"
         for b in json.loads(ans.body)["results"]["bindings"]

@@ -28,10 +28,12 @@ def _iri(iri: str) -> str:
 
 
 def entity_rdf(pool: QueryPool, iri: str, fmt: str) -> tuple[bytes, int]:
-    """The entity's own triples, the statements pointing at it and their evidence nodes."""
+    """The entity's own triples, the statements pointing at it and their evidence nodes
+    (not the co-mentions nor the stored pk:within of everything inside a place: a
+    province would list its whole province)."""
     q = f"""CONSTRUCT {{ ?s ?p ?o . ?ev ?ep ?eo }} WHERE {{
       {{ BIND({_iri(iri)} AS ?s) ?s ?p ?o }}
-      UNION {{ ?s ?p ?o . FILTER(?o = {_iri(iri)} && ?p != pk:coMentionedWith) }}
+      UNION {{ ?s ?p ?o . FILTER(?o = {_iri(iri)} && ?p NOT IN (pk:coMentionedWith, pk:within)) }}
       UNION {{ ?ev rdf:subject {_iri(iri)} ; a pk:Evidence ; ?ep ?eo }}
     }}"""
     ans = pool.query(with_prefixes(q), "json", fmt)

@@ -117,10 +117,12 @@ def serialise_boolean(value: bool, fmt: str) -> bytes:
 
 
 # Solutions are serialised by Oxigraph itself (in Rust, about ten times faster than term by
-# term in Python: 10 ms against 100+ for 3,400 rows) into a buffer of at most this many
-# bytes; the row cap is then applied to the text. A larger answer is run again and capped
-# while it is read, so a huge result never sits whole in a worker's memory.
+# term in Python: 10 ms against 100+ for 3,400 rows) into a buffer of 512 bytes a row of
+# the cap, between 8 and 32 MB (room for a capped answer of ordinary rows); the row cap is
+# then applied to the text. A larger answer is run again and capped while it is read, so a
+# huge result never sits whole in a worker's memory, and costs at most one wasted buffer.
 NATIVE_BYTES = 32 << 20
+NATIVE_BYTES_MIN = 8 << 20
 
 
 class _Full(Exception):
@@ -193,6 +195,10 @@ def _native_solutions(res, fmt: str, max_rows: int, limit: int) -> tuple[bytes, 
         res.serialize(out, formats[fmt])
     except _Full:
         return None
+    except OSError:
+        if out.size > limit:  # our refusal, as Oxigraph reports a failed write
+            return None
+        raise
     return cap_rows(b"".join(out.parts), fmt, max_rows)
 
 
@@ -211,7 +217,8 @@ def execute(
     if isinstance(res, ox.QueryBoolean):
         return Answer(200, serialise_boolean(bool(res), solution_fmt), SOLUTION_TYPES[solution_fmt])
     if isinstance(res, ox.QuerySolutions):
-        native = _native_solutions(res, solution_fmt, max_rows, native_bytes)
+        limit = min(native_bytes, max(NATIVE_BYTES_MIN, 512 * max_rows))
+        native = _native_solutions(res, solution_fmt, max_rows, limit)
         if native is not None:
             return Answer(200, native[0], SOLUTION_TYPES[solution_fmt], native[1])
         res = store.query(query, use_default_graph_as_union=True)
@@ -244,34 +251,67 @@ def _open(path: str, memory_source: str | None):
     return store
 
 
-def _serve(path: str, conn, memory_source: str | None = None) -> None:
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _answer(store, msg: tuple) -> Answer:
+    """A query's answer; whatever goes wrong in Oxigraph is a 500 for this query only,
+    never a dead worker (pyo3 panics are BaseExceptions)."""
+    _, query, sfmt, gfmt, max_rows = msg
+    try:
+        return execute(store, query, sfmt, gfmt, max_rows)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001
+        return Answer(500, ("query failed: " + _one_line(exc)).encode(), "text/plain; charset=utf-8")
+
+
+def _update(path: str, update: str) -> Answer:
     import pyoxigraph as ox
 
     try:
+        writable = ox.Store(path)
+        writable.update(update)
+        writable.flush()
+        del writable
+    except (SyntaxError, OSError) as exc:
+        return Answer(400, ("malformed SPARQL update: " + _one_line(exc)).encode(), "text/plain")
+    from kg.graph.store import UPDATED_MARK
+
+    # the store now differs from graph.ttl: later servers must not answer from a copy of it
+    (Path(path).parent / UPDATED_MARK).touch()
+    return Answer(204, b"", "text/plain")
+
+
+def _serve(path: str, conn, memory_source: str | None = None) -> None:
+    import signal
+
+    import pyoxigraph as ox
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server, which stops us
+    try:
         store = _open(path, memory_source)
-    except (OSError, SyntaxError, ValueError) as exc:
-        conn.send(("failed", " ".join(str(exc).split())))
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001
+        conn.send(("failed", _one_line(exc)))
         return
-    conn.send(("ready", len(store)))
+    conn.send(("ready", None))
     while True:
         msg = conn.recv()
         if msg is None:
             return
         if msg[0] == "update":
-            try:
-                writable = ox.Store(path)
-                writable.update(msg[1])
-                writable.flush()
-                del writable
-                conn.send(Answer(204, b"", "text/plain"))
-            except (SyntaxError, OSError) as exc:
-                conn.send(
-                    Answer(400, ("malformed SPARQL update: " + " ".join(str(exc).split())).encode(), "text/plain")
-                )
+            conn.send(_update(path, msg[1]))
             store = ox.Store.read_only(path)
             continue
-        _, query, sfmt, gfmt, max_rows = msg
-        conn.send(execute(store, query, sfmt, gfmt, max_rows))
+        conn.send(_answer(store, msg))
+
+
+# How long a worker may take to open its store (a large graph loads in memory at about
+# 0.2 M triples a second on a slow core).
+LOAD_TIMEOUT = 600.0
 
 
 class WorkerError(Exception):
@@ -282,7 +322,10 @@ class QueryPool:
     """A few worker processes over one store; a query that overruns kills its worker.
 
     With `memory_source` (a build's graph.ttl) each worker answers from an in-memory copy
-    of it instead of the on-disk store at `store_path`."""
+    of it instead of the on-disk store at `store_path`. A stopped worker is replaced in
+    the background (retrying if it cannot start); a request finds no worker only while
+    every worker stays busy or starting for three query timeouts (at least 30 s), and then
+    gets 503."""
 
     def __init__(
         self,
@@ -299,14 +342,18 @@ class QueryPool:
         self.ctx = mp.get_context("spawn")
         self.idle: list[tuple] = []
         self.lock = threading.Condition()
-        self.triples = 0
+        self.closed = False
+        self.replacing: list[threading.Thread] = []
+        self.wait = max(30.0, 3 * timeout)  # longest a request waits for a free worker
         starting = [self._spawn() for _ in range(workers)]
         try:
             for worker in starting:
                 self.idle.append(self._ready(worker))
         except WorkerError:
-            for proc, _ in starting:
+            for proc, conn in starting:
                 proc.kill()
+                proc.join()
+                conn.close()
             raise
 
     @property
@@ -317,59 +364,102 @@ class QueryPool:
         parent, child = self.ctx.Pipe()
         proc = self.ctx.Process(target=_serve, args=(self.path, child, self.memory_source), daemon=True)
         proc.start()
+        child.close()
         return proc, parent
 
     def _ready(self, worker: tuple) -> tuple:
         """The worker once its store is open (loading a large graph takes seconds)."""
         proc, conn = worker
+        status, detail = "failed", f"no answer within {LOAD_TIMEOUT:g} s"
         try:
-            status, detail = conn.recv()
+            if conn.poll(LOAD_TIMEOUT):
+                status, detail = conn.recv()
         except (EOFError, OSError):
-            status, detail = "failed", f"exit code {proc.exitcode}"
+            proc.join(timeout=5)
+            code = proc.exitcode
+            detail = f"killed by signal {-code} (out of memory?)" if code and code < 0 else f"exit code {code}"
         if status != "ready":
-            proc.join(timeout=2)
+            proc.kill()
+            proc.join()
+            conn.close()
             raise WorkerError(f"a query worker could not open the store: {detail}")
-        self.triples = detail
         return worker
 
     def _start(self) -> tuple:
         return self._ready(self._spawn())
 
     def _replace_later(self) -> None:
-        """A fresh worker for one that was stopped, made ready off the request's thread."""
+        """A fresh worker for one that was stopped, made ready off the request's thread;
+        if it cannot start (the store being rebuilt, memory short) it tries again, less
+        and less often, and says so on stderr."""
 
         def replace() -> None:
-            try:
-                self._give(self._start())
-            except WorkerError:
-                pass
+            import sys
+            import time
 
-        threading.Thread(target=replace, daemon=True).start()
+            wait = 1.0
+            while not self.closed:
+                try:
+                    self._give(self._start())
+                    return
+                except WorkerError as exc:
+                    print(f"kg serve: {exc}; trying again in {wait:g} s", file=sys.stderr, flush=True)
+                    time.sleep(wait)
+                    wait = min(wait * 2, 60.0)
 
-    def _take(self) -> tuple:
+        thread = threading.Thread(target=replace, daemon=True)
         with self.lock:
-            while not self.idle:
-                self.lock.wait()
+            self.replacing = [t for t in self.replacing if t.is_alive()] + [thread]
+        thread.start()
+
+    def _take(self) -> tuple | None:
+        with self.lock:
+            if not self.idle:
+                self.lock.wait_for(lambda: self.idle or self.closed, timeout=self.wait)
+            if not self.idle or self.closed:
+                return None
             return self.idle.pop()
 
     def _give(self, worker: tuple) -> None:
         with self.lock:
-            self.idle.append(worker)
-            self.lock.notify()
+            if not self.closed:
+                self.idle.append(worker)
+                self.lock.notify()
+                return
+        self._stop(worker)
+
+    @staticmethod
+    def _stop(worker: tuple) -> None:
+        proc, conn = worker
+        try:
+            conn.send(None)
+        except OSError:
+            pass
+        proc.join(timeout=2)
+        if proc.is_alive():
+            proc.kill()
+            proc.join()
+        conn.close()
 
     def run(self, message: tuple) -> Answer:
-        proc, conn = self._take()
+        worker = self._take()
+        if worker is None:
+            return Answer(
+                503, b"no query worker is free (all busy or starting): try again", "text/plain; charset=utf-8"
+            )
+        proc, conn = worker
         try:
             conn.send(message)
             if conn.poll(self.timeout):
                 answer = conn.recv()
-                self._give((proc, conn))
+                self._give(worker)
                 return answer
             failure = Answer(503, f"query timed out after {self.timeout:g} s".encode(), "text/plain; charset=utf-8")
         except (EOFError, OSError):
             failure = Answer(500, b"the query worker stopped; a fresh one is starting", "text/plain; charset=utf-8")
         proc.kill()
         proc.join()
+        conn.close()
         self._replace_later()
         return failure
 
@@ -381,12 +471,11 @@ class QueryPool:
 
     def close(self) -> None:
         with self.lock:
-            for proc, conn in self.idle:
-                try:
-                    conn.send(None)
-                except OSError:
-                    pass
-                proc.join(timeout=2)
-                if proc.is_alive():
-                    proc.kill()
-            self.idle.clear()
+            self.closed = True
+            idle, self.idle = self.idle, []
+            replacing = list(self.replacing)
+            self.lock.notify_all()
+        for worker in idle:
+            self._stop(worker)
+        for thread in replacing:  # a worker that becomes ready later is stopped by _give
+            thread.join(timeout=5)
