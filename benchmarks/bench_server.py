@@ -73,6 +73,8 @@ def main() -> None:
     ap.add_argument("--copies", type=int, default=1, help="serve this many renamed copies of the build")
     ap.add_argument("--json", default=str(ROOT / "output" / "bench_server.json"))
     a = ap.parse_args()
+    if a.copies < 1 or a.requests < 1 or a.concurrency < 1:
+        ap.error("--copies, --requests and --concurrency must be at least 1")
 
     from kg.graph.store import StoreError
     from kg.query import run_query, saved_queries, with_prefixes
@@ -85,20 +87,24 @@ def main() -> None:
             raise SystemExit(f"bench_server: {exc}") from None
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    log = Path(folder.name) / "serve.log"
     proc = subprocess.Popen(
         [sys.executable, "-m", "kg.cli", "serve", "--dir", a.dir, "--port", str(port), "--workers", str(a.concurrency)],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=log.open("wb"),
     )
     try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
+        health = None
+        deadline = time.time() + 300  # a large graph loads into each worker first
+        while time.time() < deadline and proc.poll() is None and health is None:
             try:
-                if httpx.get(url + "/health", timeout=2).status_code == 200:
-                    break
+                r = httpx.get(url + "/health", timeout=30)
+                health = r.json() if r.status_code == 200 else None
             except httpx.HTTPError:
                 time.sleep(0.3)
-        health = httpx.get(url + "/health", timeout=10).json()
+        if health is None:
+            said = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+            raise SystemExit(f"bench_server: kg serve did not start ({said[-1] if said else 'no message'})")
         print(f"{health['triples']:,} triples, the server answers from {health['store']}", flush=True)
         store = baseline_store(Path(a.dir), health["store"] == "memory")
         rows = []
