@@ -255,8 +255,9 @@ def serve(
         None,
         "--memory/--disk",
         help="Answer from an in-memory copy of graph.ttl in each worker (faster, about 0.5 GB a worker per"
-        " million triples) or from the on-disk store. Default: in memory up to 2,000,000 triples;"
-        " --allow-update always uses the disk.",
+        " million triples) or from the on-disk store. Default: in memory while the workers' copies"
+        " come to at most 4,000,000 triples (2M each with 2 workers); --allow-update, and a store"
+        " that took updates, always use the disk.",
         show_default=False,
     ),
 ) -> None:
