@@ -51,19 +51,6 @@ def copied_build(build: Path, k: int, folder: Path) -> Path:
     return folder
 
 
-def baseline_store(build: Path, in_memory: bool):
-    """The store the server's workers answer from, opened here for the in-process baseline."""
-    import pyoxigraph as ox
-
-    from kg.graph.store import open_store
-
-    if not in_memory:
-        return open_store(build)
-    store = ox.Store()
-    store.bulk_load(path=str(build / "graph.ttl"), format=ox.RdfFormat.TURTLE)
-    return store
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dir", default=str(ROOT / "output"))
@@ -76,8 +63,9 @@ def main() -> None:
     if a.copies < 1 or a.requests < 1 or a.concurrency < 1:
         ap.error("--copies, --requests and --concurrency must be at least 1")
 
-    from kg.graph.store import StoreError
+    from kg.graph.store import STORE_DIR, StoreError
     from kg.query import run_query, saved_queries, with_prefixes
+    from kg.server.worker import open_worker_store
 
     folder = tempfile.TemporaryDirectory(prefix="bench-server-")
     if a.copies > 1:
@@ -106,7 +94,9 @@ def main() -> None:
             said = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()
             raise SystemExit(f"bench_server: kg serve did not start ({said[-1] if said else 'no message'})")
         print(f"{health['triples']:,} triples, the server answers from {health['store']}", flush=True)
-        store = baseline_store(Path(a.dir), health["store"] == "memory")
+        # the store the server's workers answer from, opened here for the in-process baseline
+        graph = str(Path(a.dir) / "graph.ttl") if health["store"] == "memory" else None
+        store = open_worker_store(str(Path(a.dir) / STORE_DIR), graph)
         rows = []
         client = httpx.Client(timeout=30)
         for name, path in saved_queries().items():

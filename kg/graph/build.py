@@ -260,7 +260,7 @@ def write_entities(ds, entities: list[Entity]) -> None:
 # an entity named in a document's review, or its plan (工作安排 and the targets, 主要预期目标,
 # it opens with): what the report says was done, and what it promises, one look-up away
 # (not a join through every sentence)
-SECTION_LINKS = (("review", PK.reviewedIn), ("plan", PK.plannedIn), ("targets", PK.plannedIn))
+SECTION_LINKS = {"review": PK.reviewedIn, "plan": PK.plannedIn, "targets": PK.plannedIn}
 
 
 def write_document(
@@ -284,8 +284,8 @@ def write_document(
     for e_iri in sorted(sentences):
         pairs = [(PK.mentionedIn, sentence_iri(doc.id, k)) for k in sorted(sentences[e_iri])]
         pairs.append((PK.mentionedInDocument, d))
-        sections = {doc.sentences[k].section for k in sentences[e_iri]}
-        pairs += [(p, d) for p in dict.fromkeys(p for section, p in SECTION_LINKS if section in sections)]
+        links = {SECTION_LINKS.get(doc.sentences[k].section) for k in sentences[e_iri]} - {None}
+        pairs += [(p, d) for p in sorted(links)]
         g.node(iri(e_iri), pairs)
     return used
 

@@ -80,8 +80,7 @@ def memory_source(settings: Settings) -> Path | None:
     if settings.allow_update or settings.memory is False or not graph.is_file() or updated:
         return None
     n = build_triples(settings.build_dir)
-    workers = 1 if settings.allow_update else settings.workers
-    return graph if n is not None and n * workers <= MEMORY_TRIPLES else None
+    return graph if n is not None and n * settings.workers <= MEMORY_TRIPLES else None
 
 
 def _strip_comments_and_strings(q: str) -> str:

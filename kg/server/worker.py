@@ -241,7 +241,8 @@ def execute(
     return Answer(200, body, GRAPH_TYPES[graph_fmt], truncated)
 
 
-def _open(path: str, memory_source: str | None):
+def open_worker_store(path: str, memory_source: str | None):
+    """The store a worker answers from: the on-disk one read-only, or graph.ttl in memory."""
     import pyoxigraph as ox
 
     if memory_source is None:
@@ -291,7 +292,7 @@ def _serve(path: str, conn, memory_source: str | None = None) -> None:
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the server, which stops us
     try:
-        store = _open(path, memory_source)
+        store = open_worker_store(path, memory_source)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # noqa: BLE001
@@ -350,10 +351,8 @@ class QueryPool:
             for worker in starting:
                 self.idle.append(self._ready(worker))
         except WorkerError:
-            for proc, conn in starting:
-                proc.kill()
-                proc.join()
-                conn.close()
+            for worker in starting:
+                self._kill(worker)
             raise
 
     @property
@@ -379,9 +378,7 @@ class QueryPool:
             code = proc.exitcode
             detail = f"killed by signal {-code} (out of memory?)" if code and code < 0 else f"exit code {code}"
         if status != "ready":
-            proc.kill()
-            proc.join()
-            conn.close()
+            self._kill(worker)
             raise WorkerError(f"a query worker could not open the store: {detail}")
         return worker
 
@@ -429,17 +426,22 @@ class QueryPool:
         self._stop(worker)
 
     @staticmethod
-    def _stop(worker: tuple) -> None:
+    def _kill(worker: tuple) -> None:
+        proc, conn = worker
+        proc.kill()
+        proc.join()
+        conn.close()
+
+    @classmethod
+    def _stop(cls, worker: tuple) -> None:
+        """Asks the worker to end, and kills it if it does not within two seconds."""
         proc, conn = worker
         try:
             conn.send(None)
         except OSError:
             pass
         proc.join(timeout=2)
-        if proc.is_alive():
-            proc.kill()
-            proc.join()
-        conn.close()
+        cls._kill(worker)
 
     def run(self, message: tuple) -> Answer:
         worker = self._take()
@@ -457,9 +459,7 @@ class QueryPool:
             failure = Answer(503, f"query timed out after {self.timeout:g} s".encode(), "text/plain; charset=utf-8")
         except (EOFError, OSError):
             failure = Answer(500, b"the query worker stopped; a fresh one is starting", "text/plain; charset=utf-8")
-        proc.kill()
-        proc.join()
-        conn.close()
+        self._kill(worker)
         self._replace_later()
         return failure
 
