@@ -116,7 +116,7 @@ def test_most_mentioned_and_aliases(sample_build: Path) -> None:
     counted = run_query(
         open_store(sample_build),
         with_prefixes(
-            'SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?e rdfs:label "吉林省"@zh ; a pk:Place ; pk:mentionedIn ?s }'
+            'SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?e rdfs:label "吉林省"@zh ; a pk:Place . ?s pk:mentions ?e }'
         ),
     )
     assert int(top[0]["sentences"]) == int(counted.rows[0][0]) > 100
@@ -189,7 +189,7 @@ def test_plan_and_review_links_follow_the_sections_of_the_mentions(sample_build:
         derived = pairs(
             sample_build,
             f"SELECT DISTINCT ?e ?d WHERE {{ VALUES ?section {{ {sections} }}"
-            " ?e pk:mentionedIn ?s . ?s pk:section ?section ; pk:inDocument ?d }",
+            " ?s pk:mentions ?e ; pk:section ?section ; pk:inDocument ?d }",
         )
         assert linked == derived and len(linked) > 100, prop
 
@@ -237,6 +237,9 @@ PLAIN = {
         ?entity pk:mentionedInDocument ?d1 , ?d2 ; rdfs:label ?label ; a ?class .
         ?d1 pk:yearDelivered "2022"^^xsd:gYear . ?d2 pk:yearDelivered "2024"^^xsd:gYear .
         FILTER(STRSTARTS(STR(?class), STR(pk:))) }""",
+    "programmes-by-section": """SELECT ?programme (COUNT(DISTINCT ?d) AS ?reports) (MAX(?n) AS ?mentions) WHERE {
+        ?d pk:planYear "2024"^^xsd:gYear . ?p pk:plannedIn ?d ; a pk:Programme ; rdfs:label ?programme ;
+        pk:mentionCount ?n . } GROUP BY ?programme""",
 }
 
 

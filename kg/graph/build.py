@@ -210,15 +210,17 @@ def add_observations(ds, observations: list[Observation]) -> None:
 
 
 def add_co_mentions(ds, counts: dict[tuple[str, str], int]) -> None:
-    """Weaker than any contract relation: a direct pk:coMentionedWith and a counted node."""
+    """Weaker than any contract relation: a counted pk:CoMention node per pair, the
+    reified (not asserted) pk:coMentionedWith. A direct triple would hang on the entity
+    itself, and a province co-mentioned in every report would carry tens of thousands of
+    them: Oxigraph's in-memory store walks an entity's whole list of triples for any
+    look-up on it, so its label would cost a millisecond to read."""
     g = ds.graph(COMENTIONS)
     for (a, b), n in sorted(counts.items()):
         head, tail = iri(a), iri(b)
-        g.add((head, PK.coMentionedWith, tail))
         node = f"<{ID}comention/" + hashlib.sha1(f"{a}|{b}".encode()).hexdigest()[:16] + ">"
-        g.node(
-            node, [(RDF.type, PK.CoMention), (RDF.subject, head), (RDF.object, tail), (PK.sentenceCount, literal(n))]
-        )
+        pairs = [(RDF.type, PK.CoMention), (RDF.subject, head), (RDF.predicate, PK.coMentionedWith)]
+        g.node(node, pairs + [(RDF.object, tail), (PK.sentenceCount, literal(n))])
 
 
 def containment(relations: list[Relation]) -> dict[str, set[str]]:
@@ -280,10 +282,13 @@ def write_document(
         for _, _, e in found:
             sentences.setdefault(e.iri, set()).add(k)
     g = ds.graph(doc_graph_iri(doc.id))
+    # the sentence names the entity (pk:mentions), not the other way round: the links stay
+    # on the sentences, and an entity named in every report keeps a short list of triples
+    for k in sorted(occurrences):
+        g.node(sentence_iri(doc.id, k), [(PK.mentions, iri(e)) for e in sorted({e.iri for _, _, e in occurrences[k]})])
     d = doc_iri(doc.id)
     for e_iri in sorted(sentences):
-        pairs = [(PK.mentionedIn, sentence_iri(doc.id, k)) for k in sorted(sentences[e_iri])]
-        pairs.append((PK.mentionedInDocument, d))
+        pairs = [(PK.mentionedInDocument, d)]
         links = {SECTION_LINKS.get(doc.sentences[k].section) for k in sentences[e_iri]} - {None}
         pairs += [(p, d) for p in sorted(links)]
         g.node(iri(e_iri), pairs)

@@ -29,11 +29,11 @@ def _iri(iri: str) -> str:
 
 def entity_rdf(pool: QueryPool, iri: str, fmt: str) -> tuple[bytes, int]:
     """The entity's own triples, the statements pointing at it and their evidence nodes
-    (not the co-mentions nor the stored pk:within of everything inside a place: a
-    province would list its whole province)."""
+    (not the sentences that mention it nor the stored pk:within of everything inside a
+    place: a province would list its whole province; the page shows the first mentions)."""
     q = f"""CONSTRUCT {{ ?s ?p ?o . ?ev ?ep ?eo }} WHERE {{
       {{ BIND({_iri(iri)} AS ?s) ?s ?p ?o }}
-      UNION {{ ?s ?p ?o . FILTER(?o = {_iri(iri)} && ?p NOT IN (pk:coMentionedWith, pk:within)) }}
+      UNION {{ ?s ?p ?o . FILTER(?o = {_iri(iri)} && ?p NOT IN (pk:mentions, pk:within)) }}
       UNION {{ ?ev rdf:subject {_iri(iri)} ; a pk:Evidence ; ?ep ?eo }}
     }}"""
     ans = pool.query(with_prefixes(q), "json", fmt)
@@ -118,7 +118,7 @@ def entity_page(pool: QueryPool, iri: str) -> tuple[str, int]:
     )
     mentions = _rows(
         pool,
-        f"""SELECT ?text ?file WHERE {{ {node} pk:mentionedIn ?s .
+        f"""SELECT ?text ?file WHERE {{ ?s pk:mentions {node} .
           ?s rdf:value ?text ; pk:inDocument/pk:sourceFile ?file }} ORDER BY ?file LIMIT 20""",
     )
     html = env.get_template("entity.html").render(
