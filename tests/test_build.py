@@ -100,6 +100,26 @@ def test_relation_evidence_query(sample_build: Path) -> None:
     assert all(r["text"] and r["file"].endswith(".txt") for r in found)
 
 
+def test_an_entity_keeps_few_triples_however_often_it_is_named(sample_build: Path) -> None:
+    """Mentions and co-mentions hang on sentences and co-mention nodes: the province named
+    in the most sentences has about as many triples of its own as a rare name (Oxigraph's
+    in-memory store walks them on every look-up of it)."""
+    own = pairs(
+        sample_build,
+        'SELECT ?e (COUNT(*) AS ?n) (MAX(?m) AS ?named) WHERE { ?e rdfs:label "吉林省"@zh ; pk:mentionCount ?m ;'
+        " ?p ?o } GROUP BY ?e",
+    )
+    [(_, n, named)] = own
+    assert int(named) > 100 and int(n) < 30, own
+    assert not pairs(sample_build, "SELECT ?a ?b WHERE { { ?a pk:mentionedIn ?b } UNION { ?a pk:coMentionedWith ?b } }")
+    comentions = pairs(
+        sample_build,
+        "SELECT ?a ?b WHERE { ?c a pk:CoMention ; rdf:subject ?a ; rdf:predicate pk:coMentionedWith ; rdf:object ?b }",
+    )
+    together = pairs(sample_build, "SELECT DISTINCT ?a ?b WHERE { ?s pk:mentions ?a , ?b . FILTER(STR(?a) < STR(?b)) }")
+    assert comentions and {tuple(sorted(p)) for p in comentions} <= together
+
+
 def test_documents_metadata(sample_build: Path) -> None:
     docs = {r["file"][:3]: r for r in rows(sample_build, "documents")}
     assert docs["000"]["region"] == "吉林省" and docs["000"]["delivered"] == "2024"
