@@ -214,6 +214,21 @@ def test_plan_and_review_links_follow_the_sections_of_the_mentions(sample_build:
         assert linked == derived and len(linked) > 100, prop
 
 
+def test_years_mentioned_are_those_of_the_reports_that_name_the_entity(sample_build: Path) -> None:
+    stored = pairs(sample_build, "SELECT ?e ?y WHERE { ?e pk:mentionedInYear ?y }")
+    derived = pairs(
+        sample_build,
+        "SELECT DISTINCT ?e ?y WHERE { ?s pk:mentions ?e ; pk:inDocument ?d . ?d pk:yearDelivered ?y }",
+    )
+    assert stored == derived
+    years = {y for _, y in stored}
+    assert years >= {"2022", "2024"}, years  # the sample's reports were delivered in 2022–2024
+    # one triple a year: 吉林省 is named in several reports of the same year, not once per report
+    jilin = pairs(sample_build, 'SELECT ?y WHERE { ?e rdfs:label "吉林省"@zh ; pk:mentionedInYear ?y }')
+    reports = pairs(sample_build, 'SELECT ?d WHERE { ?e rdfs:label "吉林省"@zh ; pk:mentionedInDocument ?d }')
+    assert len(jilin) < len(reports)
+
+
 def test_documents_count_all_their_sentences(sample_build: Path, sample_report) -> None:
     counted = {r["file"]: int(r["sentences"]) for r in rows(sample_build, "documents")}
     assert counted == {d.name: len(d.sentences) for d in sample_report.documents}

@@ -99,7 +99,8 @@ def add_sentence(g, doc: Document, s: Sentence) -> None:
     )
 
 
-def add_entity(ds, e: Entity) -> None:
+def add_entity(ds, e: Entity, years: dict[str, int | None] | None = None) -> None:
+    """`years`: each document's year of delivery, for pk:mentionedInYear."""
     g = ds.graph(SHARED if not e.code else GAZETTEER)
     n = iri(e.iri)
     pairs = [(RDF.type, PK[e.cls]), (RDFS.label, zh(e.label))]
@@ -114,6 +115,12 @@ def add_entity(ds, e: Entity) -> None:
     sentences = len({(m.doc_id, m.sentence) for m in e.mentions})
     if sentences:
         pairs.append((PK.mentionCount, literal(sentences)))
+    # the years whose reports name it: "named in 2022 and in 2024" is two look-ups on the
+    # entity, not a walk through every entity of every report of those years; one triple
+    # a year however many reports of the year name it
+    if years:
+        found = {years.get(m.doc_id) for m in e.mentions} - {None}
+        pairs += [(PK.mentionedInYear, _year(y)) for y in sorted(found)]
     g.node(n, pairs)
     if geom is not None:
         g.node(geom, [(RDF.type, GEO.Geometry), (GEO.asWKT, literal(f"POINT({e.lon} {e.lat})", datatype=WKT))])
@@ -252,11 +259,12 @@ def add_containment(ds, relations: list[Relation]) -> None:
             g.node(iri(head), [(PK.within, iri(p)) for p in sorted(places)])
 
 
-def write_entities(ds, entities: list[Entity]) -> None:
+def write_entities(ds, entities: list[Entity], docs: list[Document]) -> None:
     """The entities' own triples: all that resolution decides beyond the documents,
     written while the relations are still being found."""
+    years = {d.id: d.year_delivered for d in docs}
     for e in entities:
-        add_entity(ds, e)
+        add_entity(ds, e, years)
 
 
 # an entity named in a document's review, or its plan (工作安排 and the targets, 主要预期目标,

@@ -71,7 +71,7 @@ class GraphOutput:
         """After resolution: the entities (`report`: a BuildReport)."""
         from kg.graph.build import write_entities
 
-        write_entities(self.sink, report.entities)
+        write_entities(self.sink, report.entities, report.documents)
         self.sink.flush()  # loads while relations and figures are found
 
     def documents(self, report) -> None:
