@@ -229,6 +229,23 @@ def test_years_mentioned_are_those_of_the_reports_that_name_the_entity(sample_bu
     assert len(jilin) < len(reports)
 
 
+def test_each_observation_is_in_the_one_slice_of_its_area_and_year(sample_build: Path) -> None:
+    observations = pairs(sample_build, "SELECT ?o WHERE { ?o a qb:Observation }")
+    sliced = pairs(
+        sample_build,
+        """SELECT ?o ?slice WHERE { ?area pk:observationSlice ?slice .
+           ?slice a qb:Slice ; qb:sliceStructure pk:AreaYearSlice ; sdmx-dimension:refArea ?area ;
+                  sdmx-dimension:refPeriod ?year ; qb:observation ?o .
+           ?o sdmx-dimension:refArea ?area ; sdmx-dimension:refPeriod ?year .
+           <https://w3id.org/policykg/id/dataset/observations> qb:slice ?slice }""",
+    )
+    assert len(observations) > 500
+    assert {o for o, _ in sliced} == {o for (o,) in observations}  # every observation, by its own area and year
+    assert len(sliced) == len(observations)  # in one slice only
+    slices = pairs(sample_build, "SELECT ?s WHERE { ?s a qb:Slice }")
+    assert len(slices) == len({s for _, s in sliced}) < len(observations) / 3
+
+
 def test_documents_count_all_their_sentences(sample_build: Path, sample_report) -> None:
     counted = {r["file"]: int(r["sentences"]) for r in rows(sample_build, "documents")}
     assert counted == {d.name: len(d.sentences) for d in sample_report.documents}
@@ -272,6 +289,13 @@ PLAIN = {
         ?entity pk:mentionedInDocument ?d1 , ?d2 ; rdfs:label ?label ; a ?class .
         ?d1 pk:yearDelivered "2022"^^xsd:gYear . ?d2 pk:yearDelivered "2024"^^xsd:gYear .
         FILTER(STRSTARTS(STR(?class), STR(pk:))) }""",
+    "observations-of-area": """SELECT ?indicator ?value ?unit ?measure ?status ?text WHERE {
+        ?area rdfs:label "吉林市"@zh .
+        ?o a qb:Observation ; sdmx-dimension:refArea ?area ; sdmx-dimension:refPeriod "2024"^^xsd:gYear ;
+           pk:indicator/rdfs:label ?indicator ; sdmx-measure:obsValue ?value ; sdmx-attribute:unitMeasure ?unit ;
+           pk:measureType ?m ; pk:status ?s ; pk:evidenceText ?text .
+        FILTER(LANG(?indicator) = "zh")
+        BIND(STRAFTER(STR(?m), "#") AS ?measure) BIND(STRAFTER(STR(?s), "#") AS ?status) }""",
     "programmes-by-section": """SELECT ?programme (COUNT(DISTINCT ?d) AS ?reports) (MAX(?n) AS ?mentions) WHERE {
         ?d pk:planYear "2024"^^xsd:gYear . ?p pk:plannedIn ?d ; a pk:Programme ; rdfs:label ?programme ;
         pk:mentionCount ?n . } GROUP BY ?programme""",

@@ -149,6 +149,20 @@ def test_entity_page_both_ways(server) -> None:
     assert httpx.get(server.url + "/id/enterprise/no-such-thing").status_code == 404
 
 
+def test_place_page_lists_its_figures(server) -> None:
+    # the page reads the place's slices; as many figures as have the place as their area
+    html = httpx.get(server.url + "/id/place/jilinsheng-220000", headers={"Accept": "text/html"}).text
+    count = """SELECT (COUNT(*) AS ?n) WHERE { ?o a qb:Observation ;
+        sdmx-dimension:refArea <https://w3id.org/policykg/id/place/jilinsheng-220000> }"""
+    accept = {"Accept": "application/sparql-results+json"}
+    r = httpx.get(server.url + "/sparql", params={"query": count}, headers=accept)
+    n = int(r.json()["results"]["bindings"][0]["n"]["value"])
+    assert n > 50 and "地区生产总值" in html
+    table = html.split("<h2>指标 Observations</h2>", 1)[1].split("</table>", 1)[0]
+    # a row per figure and source file (header row aside), up to the page's 300
+    assert table.count("<tr>") - 1 >= min(n, 300)
+
+
 def test_health_void_and_explorer(server) -> None:
     health = httpx.get(server.url + "/health").json()
     assert health["status"] == "ok" and health["store"] == "memory"  # the sample is small

@@ -214,6 +214,38 @@ def add_observations(ds, observations: list[Observation]) -> None:
             (PK.confidence, _decimal(first.confidence, 3)),
         ]
         ds.graph(doc_graph_iri(first.doc_id)).node(f"<{ID}obs/{o.key}>", pairs)
+    add_slices(shared, observations)
+
+
+def slice_iri(area: str, period: int) -> str:
+    """Stable as the area's IRI is: `…/id/slice/place/jilinshi-220200/2024`."""
+    local = area[len(ID) :] if area.startswith(ID) else hashlib.sha1(area.encode()).hexdigest()[:16]
+    return iri(f"{ID}slice/{local}/{period}")
+
+
+def add_slices(shared, observations: list[Observation]) -> None:
+    """A qb:Slice per area and year (pk:AreaYearSlice), linked from the area by
+    pk:observationSlice: "the figures about 吉林市 for 2024" reads the area's few slices and
+    the one slice's observations, instead of testing the year of every figure ever given
+    about the area (one look-up each, and a province gains a hundred figures a report)."""
+    members: dict[tuple[str, int], list[str]] = {}
+    for o in observations:
+        members.setdefault((o.area, o.period), []).append(f"<{ID}obs/{o.key}>")
+    by_area: dict[str, list[str]] = {}
+    for (area, period), obs in sorted(members.items()):
+        node = slice_iri(area, period)
+        pairs = [
+            (RDF.type, QB.Slice),
+            (QB.sliceStructure, PK.AreaYearSlice),
+            (SDMX_DIM.refArea, iri(area)),
+            (SDMX_DIM.refPeriod, literal(str(period), datatype=XSD_GYEAR)),
+        ]
+        shared.node(node, pairs + [(QB.observation, x) for x in sorted(set(obs))])
+        by_area.setdefault(area, []).append(node)
+    if by_area:
+        shared.node(DATASET, [(QB.slice, n) for area in sorted(by_area) for n in by_area[area]])
+    for area, nodes in sorted(by_area.items()):
+        shared.node(iri(area), [(PK.observationSlice, n) for n in nodes])
 
 
 def add_co_mentions(ds, counts: dict[tuple[str, str], int]) -> None:

@@ -110,7 +110,8 @@ def entity_page(pool: QueryPool, iri: str) -> tuple[str, int]:
     observations = _rows(
         pool,
         f"""SELECT ?indicator ?period ?status ?value ?unit ?file WHERE {{
-          ?o a qb:Observation ; sdmx-dimension:refArea {node} ; pk:indicator/rdfs:label ?indicator ;
+          {node} pk:observationSlice/qb:observation ?o .  # its slices: not every figure's area tested
+          ?o pk:indicator/rdfs:label ?indicator ;
              sdmx-dimension:refPeriod ?period ; pk:status ?s ; sdmx-measure:obsValue ?value ;
              sdmx-attribute:unitMeasure ?unit .
           FILTER(LANG(?indicator) = "zh") OPTIONAL {{ ?o pk:inDocument/pk:sourceFile ?file }}
