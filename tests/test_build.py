@@ -296,6 +296,9 @@ PLAIN = {
            pk:measureType ?m ; pk:status ?s ; pk:evidenceText ?text .
         FILTER(LANG(?indicator) = "zh")
         BIND(STRAFTER(STR(?m), "#") AS ?measure) BIND(STRAFTER(STR(?s), "#") AS ?status) }""",
+    "industries-by-region": """SELECT ?region ?industry (COUNT(DISTINCT ?d) AS ?reports) WHERE {
+        ?i a pk:Industry ; rdfs:label ?industry ; pk:mentionedInDocument ?d .
+        ?d pk:region/rdfs:label ?region . } GROUP BY ?region ?industry""",
     "programmes-by-section": """SELECT ?programme (COUNT(DISTINCT ?d) AS ?reports) (MAX(?n) AS ?mentions) WHERE {
         ?d pk:planYear "2024"^^xsd:gYear . ?p pk:plannedIn ?d ; a pk:Programme ; rdfs:label ?programme ;
         pk:mentionCount ?n . } GROUP BY ?programme""",
