@@ -104,13 +104,15 @@ def test_an_entity_keeps_few_triples_however_often_it_is_named(sample_build: Pat
     """Mentions and co-mentions hang on sentences and co-mention nodes: the province named
     in the most sentences has about as many triples of its own as a rare name (Oxigraph's
     in-memory store walks them on every look-up of it)."""
-    own = pairs(
-        sample_build,
-        'SELECT ?e (COUNT(*) AS ?n) (MAX(?m) AS ?named) WHERE { ?e rdfs:label "吉林省"@zh ; pk:mentionCount ?m ;'
-        " ?p ?o } GROUP BY ?e",
-    )
-    [(_, n, named)] = own
-    assert int(named) > 100 and int(n) < 30, own
+    own = pairs(sample_build, 'SELECT ?p (COUNT(*) AS ?n) WHERE { ?e rdfs:label "吉林省"@zh ; ?p ?o } GROUP BY ?p')
+    count = {p.rsplit("#", 1)[-1]: int(n) for p, n in own}
+    [(named,)] = pairs(sample_build, 'SELECT ?m WHERE { ?e rdfs:label "吉林省"@zh ; pk:mentionCount ?m }')
+    # links that grow with the documents (at most three each) and with the years (two each), not the sentences
+    per_document = sum(count.pop(p, 0) for p in ("mentionedInDocument", "plannedIn", "reviewedIn"))
+    per_year = sum(count.pop(p, 0) for p in ("mentionedInYear", "observationSlice"))
+    [(years,)] = pairs(sample_build, "SELECT (COUNT(DISTINCT ?y) AS ?n) WHERE { ?x sdmx-dimension:refPeriod ?y }")
+    assert int(named) > 100 and sum(count.values()) < 15, own
+    assert 0 < per_document <= 3 * 5 and 0 < per_year <= 2 * int(years), own
     assert not pairs(sample_build, "SELECT ?a ?b WHERE { { ?a pk:mentionedIn ?b } UNION { ?a pk:coMentionedWith ?b } }")
     comentions = pairs(
         sample_build,
@@ -242,6 +244,10 @@ def test_each_observation_is_in_the_one_slice_of_its_area_and_year(sample_build:
     assert len(observations) > 500
     assert {o for o, _ in sliced} == {o for (o,) in observations}  # every observation, by its own area and year
     assert len(sliced) == len(observations)  # in one slice only
+    members = pairs(sample_build, "SELECT ?s ?o WHERE { ?s qb:observation ?o }")
+    assert len(members) == len(observations)  # and in no other slice
+    wrong = "SELECT ?a ?s WHERE { ?a pk:observationSlice ?s . ?s sdmx-dimension:refArea ?b . FILTER(?a != ?b) }"
+    assert not pairs(sample_build, wrong)  # linked from its own area only
     slices = pairs(sample_build, "SELECT ?s WHERE { ?s a qb:Slice }")
     assert len(slices) == len({s for _, s in sliced}) < len(observations) / 3
 

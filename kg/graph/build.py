@@ -119,7 +119,7 @@ def add_entity(ds, e: Entity, years: dict[str, int | None] | None = None) -> Non
     # entity, not a walk through every entity of every report of those years; one triple
     # a year however many reports of the year name it
     if years:
-        found = {years.get(m.doc_id) for m in e.mentions} - {None}
+        found = {y for m in e.mentions if (y := years.get(m.doc_id))}
         pairs += [(PK.mentionedInYear, _year(y)) for y in sorted(found)]
     g.node(n, pairs)
     if geom is not None:
@@ -178,6 +178,7 @@ def add_observations(ds, observations: list[Observation]) -> None:
 
     shared = ds.graph(SHARED)
     shared.add((DATASET, RDF.type, QB.DataSet))
+    shared.add((DATASET, QB.structure, PK.FiguresStructure))
     shared.add((DATASET, RDFS.label, literal("Figures of the reports", lang="en")))
     seen_indicators: set[str] = set()
     for o in observations:
