@@ -151,3 +151,15 @@ def test_half_is_a_share(tmp_path: Path) -> None:
     obs = observations(tmp_path, plan="产业类项目投资占比达到一半以上。")
     o = find(obs, 50, "%")
     assert o[5] == "share" and o[7] == "以上" and "投资占比" in o[1]
+
+
+def test_every_rank_contains_a_word_the_gate_looks_for(sample_report) -> None:
+    """The rank pattern runs only on sentences holding one of `rank_needs`: each sentence
+    (and each case of the pattern) it matches must hold one, or ranks would be lost."""
+    from kg.measure.extract import _may_state_a_figure
+
+    _, rank, needs = _may_state_a_figure()
+    texts = [s.text for d in sample_report.documents for s in d.sentences]
+    texts += ["全省排名第三位", "居全国第5", "保持榜首", "位列东北首位", "东北地级市第一"]
+    matched = [t for t in texts if rank.search(t)]
+    assert len(matched) > 10 and all(any(w in t for w in needs) for t in matched)
