@@ -256,8 +256,8 @@ def serve(
         "--memory/--disk",
         help="Answer from an in-memory copy of graph.ttl in each worker (faster, about 0.5 GB a worker per"
         " million triples) or from the on-disk store. Default: in memory while the workers' copies"
-        " come to at most 4,000,000 triples (2M each with 2 workers); --allow-update, and a store"
-        " that took updates, always use the disk.",
+        " fit in half of the memory available at start (4,000,000 triples in all where that cannot"
+        " be read); --allow-update, and a store that took updates, always use the disk.",
         show_default=False,
     ),
 ) -> None:

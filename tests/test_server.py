@@ -329,3 +329,25 @@ def test_oxigraph_serialised_answers_are_capped_as_the_row_by_row_ones(fmt: str)
         rows = [[tuple(r) for r in Result.parse(io.BytesIO(a.body), format=fmt)] for a in (fast, slow)]
         assert rows[0] == rows[1] and len(rows[0]) == min(cap, 20), cap
         assert fast.truncated == slow.truncated == (cap < 20)
+
+
+def test_memory_or_disk_follows_the_memory_available(sample_build: Path, tmp_path: Path, monkeypatch) -> None:
+    import kg.server
+    from kg.server import memory_budget, memory_source
+
+    build = tmp_path / "build"
+    build.mkdir()
+    shutil.copy(sample_build / "graph.ttl", build / "graph.ttl")
+    manifest = json.loads((sample_build / "manifest.json").read_text(encoding="utf-8"))
+    manifest["summary"] = [[k, "3100000" if k == "triples" else v] for k, v in manifest["summary"]]
+    (build / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    meminfo = tmp_path / "meminfo"
+    monkeypatch.setattr(kg.server, "MEMINFO", meminfo)
+    meminfo.write_text("MemTotal:       24000000 kB\nMemAvailable:   23000000 kB\n", encoding="ascii")
+    assert memory_budget() == 23000000 * 1024 // 2 // 500
+    # 3.1M triples (the 100x corpus) in each of two workers: 3.1 GB of 11.5, in memory
+    assert memory_source(Settings(build, workers=2)) == build / "graph.ttl"
+    meminfo.write_text("MemTotal:       8000000 kB\nMemAvailable:    4000000 kB\n", encoding="ascii")
+    assert memory_source(Settings(build, workers=2)) is None  # 3.1 GB of 2: on disk
+    meminfo.unlink()  # not Linux: the fixed 4M triples in all
+    assert memory_budget() == kg.server.MEMORY_TRIPLES and memory_source(Settings(build, workers=2)) is None
