@@ -149,14 +149,12 @@ def test_entity_page_both_ways(server) -> None:
     assert httpx.get(server.url + "/id/enterprise/no-such-thing").status_code == 404
 
 
-SPARQL_JSON = {"Accept": "application/sparql-results+json"}
-
-
 def test_entity_page_lists_its_figures(server) -> None:
     # the page reads the area's slices: one row per figure and source file, as many as have
     # the area as their refArea (the area with the most figures under the page's 300)
     def select(query: str) -> list[dict]:
-        r = httpx.get(server.url + "/sparql", params={"query": query}, headers=SPARQL_JSON)
+        accept = {"Accept": "application/sparql-results+json"}
+        r = httpx.get(server.url + "/sparql", params={"query": query}, headers=accept)
         return [{k: v["value"] for k, v in b.items()} for b in r.json()["results"]["bindings"]]
 
     [area] = select("""SELECT ?a (COUNT(*) AS ?n) WHERE { ?o a qb:Observation ; sdmx-dimension:refArea ?a }

@@ -99,7 +99,7 @@ def add_sentence(g, doc: Document, s: Sentence) -> None:
     )
 
 
-def add_entity(ds, e: Entity, years: dict[str, int | None] | None = None) -> None:
+def add_entity(ds, e: Entity, years: dict[str, int | None]) -> None:
     """`years`: each document's year of delivery, for pk:mentionedInYear."""
     g = ds.graph(SHARED if not e.code else GAZETTEER)
     n = iri(e.iri)
@@ -118,9 +118,8 @@ def add_entity(ds, e: Entity, years: dict[str, int | None] | None = None) -> Non
     # the years whose reports name it: "named in 2022 and in 2024" is two look-ups on the
     # entity, not a walk through every entity of every report of those years; one triple
     # a year however many reports of the year name it
-    if years:
-        found = {y for m in e.mentions if (y := years.get(m.doc_id))}
-        pairs += [(PK.mentionedInYear, _year(y)) for y in sorted(found)]
+    found = {y for m in e.mentions if (y := years.get(m.doc_id))}
+    pairs += [(PK.mentionedInYear, _year(y)) for y in sorted(found)]
     g.node(n, pairs)
     if geom is not None:
         g.node(geom, [(RDF.type, GEO.Geometry), (GEO.asWKT, literal(f"POINT({e.lon} {e.lat})", datatype=WKT))])
@@ -214,14 +213,17 @@ def add_observations(ds, observations: list[Observation]) -> None:
             (PK.rule, literal(first.rule)),
             (PK.confidence, _decimal(first.confidence, 3)),
         ]
-        ds.graph(doc_graph_iri(first.doc_id)).node(f"<{ID}obs/{o.key}>", pairs)
+        ds.graph(doc_graph_iri(first.doc_id)).node(observation_iri(o), pairs)
     add_slices(shared, observations)
+
+
+def observation_iri(o: Observation) -> str:
+    return f"<{ID}obs/{o.key}>"
 
 
 def slice_iri(area: str, period: int) -> str:
     """Stable as the area's IRI is: `…/id/slice/place/jilinshi-220200/2024`."""
-    local = area[len(ID) :] if area.startswith(ID) else hashlib.sha1(area.encode()).hexdigest()[:16]
-    return iri(f"{ID}slice/{local}/{period}")
+    return iri(f"{ID}slice/{area.removeprefix(ID)}/{period}")
 
 
 def add_slices(shared, observations: list[Observation]) -> None:
@@ -231,7 +233,7 @@ def add_slices(shared, observations: list[Observation]) -> None:
     about the area (one look-up each, and a province gains a hundred figures a report)."""
     members: dict[tuple[str, int], list[str]] = {}
     for o in observations:
-        members.setdefault((o.area, o.period), []).append(f"<{ID}obs/{o.key}>")
+        members.setdefault((o.area, o.period), []).append(observation_iri(o))
     by_area: dict[str, list[str]] = {}
     for (area, period), obs in sorted(members.items()):
         node = slice_iri(area, period)
@@ -239,9 +241,9 @@ def add_slices(shared, observations: list[Observation]) -> None:
             (RDF.type, QB.Slice),
             (QB.sliceStructure, PK.AreaYearSlice),
             (SDMX_DIM.refArea, iri(area)),
-            (SDMX_DIM.refPeriod, literal(str(period), datatype=XSD_GYEAR)),
+            (SDMX_DIM.refPeriod, _year(period)),
         ]
-        shared.node(node, pairs + [(QB.observation, x) for x in sorted(set(obs))])
+        shared.node(node, pairs + [(QB.observation, x) for x in sorted(obs)])
         by_area.setdefault(area, []).append(node)
     if by_area:
         shared.node(DATASET, [(QB.slice, n) for area in sorted(by_area) for n in by_area[area]])
